@@ -46,6 +46,14 @@ class KENTHead(ClsHead):
         neutral_class (str): Name of the neutral class / prompt.
         logit_scale (float): Temperature of the cosine logits (CLIP's
             exp(logit_scale) = 100, as in the official code).
+        center_text (bool): Subtract the mean of the class embeddings from
+            every text embedding (then re-normalise) before use. Not in the
+            paper (default False). Prompts that share a template embed with
+            a large common component (pairwise cosine 0.7-0.99) that is the
+            same for all classes: it carries no class information but
+            dominates ``cos(t_y, v)``, so L_c pulls every ``v`` towards it.
+            Centring keeps the classes' relative geometry and removes that
+            pull; see BENCHMARKS.md ("Text anchors").
         loss (dict): L_s config (``loss_weight`` = λs).
         loss_transform (dict, optional): L_t config (λt); None disables.
         loss_contrast (dict, optional): L_c config (λc); None disables.
@@ -61,6 +69,7 @@ class KENTHead(ClsHead):
                  in_channels: int = 512,
                  neutral_class: str = 'neutral',
                  logit_scale: float = 100.,
+                 center_text: bool = False,
                  loss: dict = dict(type='CrossEntropyLoss', loss_weight=1.0),
                  loss_transform: Optional[dict] = dict(
                      type='EmotionalToNeutralLoss', loss_weight=1.0),
@@ -84,6 +93,10 @@ class KENTHead(ClsHead):
         self.neutral_index = (class_names.index(neutral_class)
                               if neutral_class in class_names else -1)
         self.logit_scale = float(logit_scale)
+        self.center_text = bool(center_text)
+        if self.center_text and num_classes < 2:
+            raise ValueError('KENTHead: `model.head.center_text=True` needs '
+                             f'at least 2 classes, got {num_classes}.')
         self.text_cfg = dict(text_embeddings)
         self.loss_transform = (MODELS.build(loss_transform)
                                if loss_transform is not None else None)
@@ -124,7 +137,13 @@ class KENTHead(ClsHead):
                 f'head expects ({len(names)}, {self.in_channels}): set '
                 '`model.head.in_channels` and `model.neck.out_channels` to '
                 'the text dimension.')
-        embeds = F.normalize(embeds.float(), dim=-1).to(self.text_embeds)
+        embeds = F.normalize(embeds.float(), dim=-1)
+        if self.center_text:
+            # The mean over the classes only; an extra neutral prompt (no
+            # neutral class) is shifted by the same vector.
+            mean = embeds[:self.num_classes].mean(0, keepdim=True)
+            embeds = F.normalize(embeds - mean, dim=-1)
+        embeds = embeds.to(self.text_embeds)
         self.text_embeds.copy_(embeds[:self.num_classes])
         self.neutral_embed.copy_(embeds[self.neutral_index])
         self.text_ready.fill_(True)

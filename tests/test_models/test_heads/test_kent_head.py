@@ -136,3 +136,25 @@ def test_soft_labels_from_mixup_are_rejected(text_file):
         [0.5, 0.5, 0.]))
     with pytest.raises(ValueError, match='Mixup'):
         head.loss((torch.randn(1, 3), torch.randn(1, 3)), [sample])
+
+
+def test_center_text_removes_the_shared_prompt_component(tmp_path):
+    # Three anchors = a common direction + small class offsets (cosine ~0.98).
+    common = torch.tensor([0., 0., 0., 1.])
+    # Equal-norm offsets at 120 degrees: they sum to zero.
+    r = math.sqrt(3) / 2
+    offsets = torch.tensor([[1., 0., 0., 0.], [-0.5, r, 0., 0.],
+                            [-0.5, -r, 0., 0.]]) * 0.1
+    path = str(tmp_path / 'text.pth')
+    save_text_cache(path, common + offsets, dict(class_names=list(CLASSES)))
+    plain = make_head(path, in_channels=4)
+    centred = make_head(path, in_channels=4, center_text=True)
+    cos_plain = plain.text_embeds @ plain.text_embeds.t()
+    assert cos_plain[0, 1].item() > 0.97
+    # Centred anchors = normalised offsets: the common part is gone.
+    expected = F.normalize(offsets, dim=-1)
+    assert torch.allclose(centred.text_embeds, expected, atol=1e-5)
+    assert torch.allclose(centred.neutral_embed, expected[2], atol=1e-5)
+    # Default (False) keeps the official embeddings untouched.
+    assert torch.allclose(plain.text_embeds,
+                          F.normalize(common + offsets, dim=-1))
