@@ -17,7 +17,10 @@ machine does not favour either), the script measures:
     training images/s of ResNet-18 from (a).
 
 The reported ratio is the median over pairs of ``time(KENT) / time(baseline)``
-(1.03 = KENT costs 3% more). Models are randomly initialised and KENT reads
+(1.03 = KENT costs 3% more). With ``--interleave`` a pair is instead one
+window in which the two models' calls alternate one by one (K, B, B, K, ...),
+so both sample the same seconds of a noisy machine; the pair's ratio is the
+ratio of their mean call times in that window. Models are randomly initialised and KENT reads
 random unit text embeddings from a file (speed does not depend on weights;
 no CLIP needed).
 
@@ -92,6 +95,11 @@ def parse_args(argv=None):
         help='a timed run repeats its call until this many seconds have '
         'passed (at least once)')
     parser.add_argument(
+        '--interleave', action='store_true',
+        help='alternate the two models call by call inside each window '
+        '(one window = one pair) instead of one window per model: more '
+        'robust to load bursts when a call is short')
+    parser.add_argument(
         '--threads', type=int, default=None,
         help='torch threads of this process (default: torch default)')
     parser.add_argument(
@@ -148,13 +156,38 @@ def timed(fn: Callable, window: float, device: str) -> float:
             return n / elapsed
 
 
+def interleaved(fns: Dict[str, Callable], window: float,
+                device: str) -> Dict[str, float]:
+    """Calls/s of each of two functions whose calls alternate one by one
+    (A, B, B, A, A, B, ...) for at least ``window`` s (>= 1 call each)."""
+    names = list(fns)
+    spent = {name: 0. for name in names}
+    calls = {name: 0 for name in names}
+    start = time.perf_counter()
+    i = 0
+    while True:
+        # ABBA order: each model goes first as often as the other.
+        for name in (names if i % 2 == 0 else names[::-1]):
+            sync(device)
+            t0 = time.perf_counter()
+            fns[name]()
+            sync(device)
+            spent[name] += time.perf_counter() - t0
+            calls[name] += 1
+        i += 1
+        if time.perf_counter() - start >= window:
+            return {name: calls[name] / spent[name] for name in names}
+
+
 def paired(fns: Dict[str, Callable], repeats: int, warmup: int, window: float,
-           device: str, max_s: float = 0.) -> Dict[str, List[float]]:
+           device: str, max_s: float = 0.,
+           interleave: bool = False) -> Dict[str, List[float]]:
     """Calls/s of ``fns['kent']`` and ``fns['baseline']`` in ``repeats``
     pairs, alternating (K, B), (B, K), ... after ``warmup`` calls of each.
 
     With ``max_s`` > 0 no new pair starts once the timed pairs have taken
-    ``max_s`` seconds, provided at least ``MIN_PAIRS`` are done.
+    ``max_s`` seconds, provided at least ``MIN_PAIRS`` are done. With
+    ``interleave`` a pair is one window of :func:`interleaved` calls.
     """
     for _ in range(warmup):
         for fn in fns.values():
@@ -167,6 +200,10 @@ def paired(fns: Dict[str, Callable], repeats: int, warmup: int, window: float,
         if (max_s > 0 and r >= MIN_PAIRS
                 and time.perf_counter() - start >= max_s):
             break
+        if interleave:
+            for name, rate in interleaved(fns, window, device).items():
+                rates[name].append(rate)
+            continue
         for name in (order if r % 2 == 0 else order[::-1]):
             rates[name].append(timed(fns[name], window, device))
     return rates
@@ -295,7 +332,7 @@ def bench_train(models: dict, args, img_size: int, batch: int) -> dict:
 
         steps[name] = step
     rates = paired(steps, args.repeats, args.warmup, args.window,
-                   args.device, args.max_measure_s)
+                   args.device, args.max_measure_s, args.interleave)
     for wrapper_model in models.values():
         wrapper_model.zero_grad(set_to_none=True)
     return summarize(rates, batch)
@@ -317,7 +354,7 @@ def bench_infer(models: dict, args, img_size: int, batch: int) -> dict:
         fns[name] = infer
     return summarize(
         paired(fns, args.repeats, args.warmup, args.window, args.device,
-               args.max_measure_s),
+               args.max_measure_s, args.interleave),
         batch)
 
 
@@ -445,6 +482,7 @@ def main(argv=None):
             infer_batch_sizes=args.infer_batch_sizes, repeats=args.repeats,
             warmup=args.warmup, window_s=args.window, quick=args.quick,
             max_measure_s=args.max_measure_s, parts=args.parts,
+            interleave=args.interleave,
             command=' '.join([osp.relpath(sys.argv[0], REPO)] +
                              (argv if argv is not None else sys.argv[1:]))),
         machine=machine_info(args), train={}, inference={})

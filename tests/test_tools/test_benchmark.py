@@ -51,3 +51,43 @@ def test_benchmark_quick(tmp_path):
     table = md.read_text()
     assert '| train step 32px | resnet18 |' in table
     assert 'data loader' in table
+
+
+def _load_benchmark_module():
+    import importlib.util
+    from pathlib import Path
+    path = Path(__file__).resolve().parents[2] / 'tools' / 'benchmark.py'
+    spec = importlib.util.spec_from_file_location('kent_benchmark', path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_interleaved_alternates_abba_and_times_each_call_separately(
+        monkeypatch):
+    # A fake clock: each call of A takes 1 s, each call of B 3 s, so the
+    # rates must be exactly 1 and 1/3 calls/s whatever the order.
+    bench = _load_benchmark_module()
+    clock = [0.]
+    order = []
+
+    def make(name, cost):
+
+        def fn():
+            order.append(name)
+            clock[0] += cost
+
+        return fn
+
+    monkeypatch.setattr(bench.time, 'perf_counter', lambda: clock[0])
+    rates = bench.interleaved(
+        {'kent': make('K', 1.), 'baseline': make('B', 3.)},
+        window=15., device='cpu')
+    assert order[:8] == ['K', 'B', 'B', 'K', 'K', 'B', 'B', 'K']
+    assert rates == {'kent': 1.0, 'baseline': 1 / 3}
+    # With --interleave, paired() returns one rate per model per pair.
+    clock[0] = 0.
+    res = bench.paired({'kent': make('K', 1.), 'baseline': make('B', 3.)},
+                       repeats=3, warmup=0, window=4., device='cpu',
+                       interleave=True)
+    assert res == {'kent': [1.0] * 3, 'baseline': [1 / 3] * 3}
