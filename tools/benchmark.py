@@ -20,9 +20,9 @@ The reported ratio is the median over pairs of ``time(KENT) / time(baseline)``
 (1.03 = KENT costs 3% more). With ``--interleave`` a pair is instead one
 window in which the two models' calls alternate one by one (K, B, B, K, ...),
 so both sample the same seconds of a noisy machine; the pair's ratio is the
-ratio of their mean call times in that window. Models are randomly initialised and KENT reads
-random unit text embeddings from a file (speed does not depend on weights;
-no CLIP needed).
+ratio of their mean call times in that window. Models are randomly
+initialised and KENT reads random unit text embeddings from a file (speed
+does not depend on weights; no CLIP needed).
 
 Example::
 

@@ -6,7 +6,7 @@ embed almost in the same direction, even the best feature for one class
 gives the other a logit nearly as high. These helpers measure that bound
 before a single training step (``tools/analysis_tools/text_anchor_stats.py``).
 """
-from typing import Dict
+from typing import Any, Dict
 
 import torch
 import torch.nn.functional as F
@@ -68,7 +68,7 @@ def best_case_probability(embeds: torch.Tensor,
         return logits.softmax(-1).diagonal().float()
 
 
-def anchor_report(embeds: torch.Tensor, scale: float) -> Dict[str, float]:
+def anchor_report(embeds: torch.Tensor, scale: float) -> Dict[str, Any]:
     """Summary numbers of :func:`pairwise_cosine` and the L_s floor.
 
     Args:
@@ -77,8 +77,9 @@ def anchor_report(embeds: torch.Tensor, scale: float) -> Dict[str, float]:
 
     Returns:
         dict: ``cos_min``, ``cos_mean``, ``cos_max`` over distinct pairs,
-        ``p_best_min`` / ``p_best_mean`` (best-case true-class probability)
-        and ``ls_floor`` (mean of ``-log p_best``).
+        ``p_best_min`` / ``p_best_mean`` (best-case true-class probability),
+        ``ls_floor`` (mean of ``-log p_best``) and ``p_best`` (the per-class
+        probabilities, a list in class order).
     """
     cos = pairwise_cosine(embeds)
     off = cos[~torch.eye(cos.shape[0], dtype=torch.bool)]
@@ -89,4 +90,5 @@ def anchor_report(embeds: torch.Tensor, scale: float) -> Dict[str, float]:
         cos_max=off.max().item(),
         p_best_min=p.min().item(),
         p_best_mean=p.mean().item(),
-        ls_floor=(-p.log()).mean().item())
+        ls_floor=(-p.log()).mean().item(),
+        p_best=p.tolist())

@@ -18,9 +18,7 @@ import json
 
 import torch
 
-from kent_mm.evaluation.text_anchors import (anchor_report,
-                                             best_case_probability,
-                                             pairwise_cosine)
+from kent_mm.evaluation.text_anchors import anchor_report, pairwise_cosine
 from kent_mm.models.text.cache import load_text_cache
 
 
@@ -51,10 +49,9 @@ def main():
         summary[path] = {}
         for scale in args.scales:
             rep = anchor_report(embeds, scale)
-            probs = best_case_probability(embeds, scale)
             summary[path][str(scale)] = dict(
                 rep, p_best={n: round(p, 4)
-                             for n, p in zip(names, probs.tolist())})
+                             for n, p in zip(names, rep['p_best'])})
             print(f'scale {scale:g}: pairwise cos min/mean/max '
                   f'{rep["cos_min"]:.3f}/{rep["cos_mean"]:.3f}/'
                   f'{rep["cos_max"]:.3f}; best-case p(true class) '
