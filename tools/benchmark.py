@@ -17,7 +17,8 @@ machine does not favour either), the script measures:
     training images/s of ResNet-18 from (a).
 
 The reported ratio is the median over pairs of ``time(KENT) / time(baseline)``
-(1.03 = KENT costs 3% more). With ``--interleave`` a pair is instead one
+(1.03 = KENT costs 3% more), with a distribution-free 95% confidence interval
+of that median (order statistics; needs >= 6 pairs). With ``--interleave`` a pair is instead one
 window in which the two models' calls alternate one by one (K, B, B, K, ...),
 so both sample the same seconds of a noisy machine; the pair's ratio is the
 ratio of their mean call times in that window. Models are randomly
@@ -31,6 +32,7 @@ Example::
 """
 import argparse
 import json
+import math
 import os
 import os.path as osp
 import platform
@@ -39,7 +41,7 @@ import sys
 import tempfile
 import time
 from contextlib import contextmanager, nullcontext
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
 from mmengine.optim import OptimWrapper
@@ -209,15 +211,45 @@ def paired(fns: Dict[str, Callable], repeats: int, warmup: int, window: float,
     return rates
 
 
+def median_ci(values: Sequence[float],
+              level: float = 0.95) -> Optional[Tuple[float, float]]:
+    """Distribution-free confidence interval of the median.
+
+    ``[x_(k), x_(n+1-k)]`` of the sorted values, with the largest ``k``
+    whose coverage ``1 - 2·P(Binomial(n, 1/2) <= k-1)`` is at least
+    ``level`` (no assumption on the noise's distribution; 15 pairs give
+    the 4th and 12th values, 96.5%).
+
+    Returns:
+        tuple[float, float] | None: The bounds, or None when there are too
+        few values for that level (fewer than 6 at 95%).
+    """
+    n = len(values)
+    xs = sorted(values)
+    tail, k = 0., 0
+    while k < n // 2:
+        tail += math.comb(n, k) / 2**n  # P(B = k)
+        if 2 * tail > 1 - level:
+            break
+        k += 1
+    if k == 0:
+        return None
+    return xs[k - 1], xs[n - k]
+
+
 def summarize(rates: Dict[str, List[float]], batch: int) -> dict:
-    """Images/s (median) of each model and the paired time ratio."""
+    """Images/s (median) of each model and the paired time ratio with the
+    95% confidence interval of its median (``None`` if too few pairs)."""
     ratios = [b / k for k, b in zip(rates['kent'], rates['baseline'])]
     ratio = statistics.median(ratios)
+    ci = median_ci(ratios)
     return dict(
         kent_img_s=statistics.median(rates['kent']) * batch,
         baseline_img_s=statistics.median(rates['baseline']) * batch,
         time_ratio=ratio,
         overhead_pct=(ratio - 1) * 100,
+        overhead_ci95_pct=(None if ci is None else
+                           [round((c - 1) * 100, 2) for c in ci]),
         pair_ratios=[round(x, 4) for x in ratios])
 
 
@@ -433,15 +465,18 @@ def machine_info(args) -> dict:
 def markdown(res: dict, args) -> str:
     rows = [
         '| measurement | model | batch | baseline (img/s) | KENT (img/s) '
-        '| KENT/baseline time (median of pairs) | pairs | KENT overhead |',
-        '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+        '| KENT/baseline time (median of pairs) | pairs | KENT overhead '
+        '| 95% CI |',
+        '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
     ]
 
     def row(kind, model, batch, r):
+        ci = r.get('overhead_ci95_pct')
+        ci = 'n/a' if ci is None else f'{ci[0]:+.1f}% .. {ci[1]:+.1f}%'
         rows.append(f'| {kind} | {model} | {batch} | '
                     f'{r["baseline_img_s"]:.1f} | {r["kent_img_s"]:.1f} | '
                     f'{r["time_ratio"]:.3f} | {len(r["pair_ratios"])} | '
-                    f'{r["overhead_pct"]:+.1f}% |')
+                    f'{r["overhead_pct"]:+.1f}% | {ci} |')
 
     size = res['settings']['img_size']
     for model, r in res['train'].items():
@@ -457,8 +492,8 @@ def markdown(res: dict, args) -> str:
         lo = res['loader']
         text += (
             f'\n| data loader (RAF-DB train pipeline, 100x100 JPEG -> '
-            f'{lo["output_size"]}) | workers | batch | img/s | ResNet-18 train img/s '
-            f'(baseline / KENT) | bottleneck |\n'
+            f'{lo["output_size"]}) | workers | batch | img/s '
+            '| ResNet-18 train img/s (baseline / KENT) | bottleneck |\n'
             '| --- | ---: | ---: | ---: | ---: | --- |\n'
             f'| synthetic RAF-DB, {lo["dataset_images"]} images | '
             f'{lo["num_workers"]} | {lo["batch_size"]} | {lo["img_s"]:.1f} | '

@@ -67,9 +67,10 @@ class ONNXClassifier(nn.Module):
 def export_mode(model: nn.Module) -> Iterator[None]:
     """Skip KENT's per-call "text embeddings ready" check while exporting.
 
-    ``KENTHead._check_ready`` branches on a buffer's value, which the
-    exporters cannot trace (torch.export refuses it). It is checked once
-    here, then disabled on the instances for the duration of the export.
+    ``KENTHead._check_ready`` branches on a buffer's value until it has
+    seen it True, which the exporters cannot trace (torch.export refuses
+    it). It is checked once here, then disabled on the instances for the
+    duration of the export.
     """
     patched = []
     for module in model.modules():

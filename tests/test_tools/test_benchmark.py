@@ -91,3 +91,37 @@ def test_interleaved_alternates_abba_and_times_each_call_separately(
                        repeats=3, warmup=0, window=4., device='cpu',
                        interleave=True)
     assert res == {'kent': [1.0] * 3, 'baseline': [1 / 3] * 3}
+
+
+def test_median_ci_uses_binomial_order_statistics():
+    bench = _load_benchmark_module()
+    values = [float(v) for v in range(15, 0, -1)]  # unsorted on purpose
+    # n = 15: 2·P(B <= 3) = 0.035 <= 0.05 < 2·P(B <= 4) -> 4th and 12th.
+    assert bench.median_ci(values) == (4., 12.)
+    # n = 6: only (min, max) reaches 95% (coverage 1 - 2/64).
+    assert bench.median_ci([3., 1., 2., 6., 5., 4.]) == (1., 6.)
+    # n = 5: even (min, max) covers only 93.75%.
+    assert bench.median_ci([1., 2., 3., 4., 5.]) is None
+    assert bench.median_ci([1., 2., 3., 4., 5.], level=0.9) == (1., 5.)
+    # summarize reports it as overhead percentages of the time ratio.
+    res = bench.summarize(
+        {'kent': [1.] * 6, 'baseline': [1.00, 1.01, 1.02, 1.03, 1.04, 1.05]},
+        batch=1)
+    assert res['overhead_ci95_pct'] == [0.0, 5.0]
+
+
+def test_inference_tail_quick(tmp_path):
+    # Starts and finishes on a tiny input; reports all three models.
+    out = tmp_path / 'tail.json'
+    proc = run_tool([
+        'tools/benchmarks/inference_tail.py', '--img-size', '32',
+        '--rounds', '2', '--warmup', '1', '--threads', '1', '--out-json',
+        str(out)
+    ], env={'OMP_NUM_THREADS': '1'})
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    res = json.loads(out.read_text())
+    assert set(res['median_us']) == {'kent', 'kent_unfused', 'baseline'}
+    for parts in res['median_us'].values():
+        assert all(_positive(parts[p]) for p in ('full', 'backbone', 'tail'))
+    assert set(res['ratio_to_baseline']) == {'kent', 'kent_unfused'}
+    assert '| kent_unfused |' in proc.stdout

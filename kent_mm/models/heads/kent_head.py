@@ -109,6 +109,9 @@ class KENTHead(ClsHead):
                              torch.zeros(num_classes, in_channels))
         self.register_buffer('neutral_embed', torch.zeros(in_channels))
         self.register_buffer('text_ready', torch.zeros((), dtype=torch.bool))
+        # Python mirror of `text_ready` once it has been seen True: reading
+        # the buffer on every call would sync a GPU and stop tracing.
+        self._ready = False
 
     # ------------------------------------------------------------------ text
     def init_weights(self) -> None:
@@ -149,15 +152,23 @@ class KENTHead(ClsHead):
         self.text_embeds.copy_(embeds[:self.num_classes])
         self.neutral_embed.copy_(embeds[self.neutral_index])
         self.text_ready.fill_(True)
+        self._ready = True
         print_log(f'KENTHead: text embeddings ready for {names}',
                   logger='current')
 
+    def _load_from_state_dict(self, *args, **kwargs) -> None:
+        self._ready = False  # read the loaded flag on the next call
+        super()._load_from_state_dict(*args, **kwargs)
+
     def _check_ready(self) -> None:
+        if self._ready:
+            return
         if not bool(self.text_ready):
             raise RuntimeError(
                 'KENTHead: text embeddings are not initialised. Call '
                 '`model.init_weights()` (the runner does this before '
                 'training) or load a KENT checkpoint.')
+        self._ready = True
 
     # --------------------------------------------------------------- forward
     def pre_logits(self, feats: Tuple[torch.Tensor]) -> torch.Tensor:
@@ -168,7 +179,9 @@ class KENTHead(ClsHead):
         """Cosine logits ``(N, num_classes)``."""
         self._check_ready()
         v = F.normalize(self.pre_logits(feats), dim=-1)
-        return self.logit_scale * v @ self.text_embeds.t()
+        # Scale the (N, C) logits rather than the (N, D) features: the
+        # smaller tensor.
+        return F.linear(v, self.text_embeds) * self.logit_scale
 
     def loss(self, feats: Tuple[torch.Tensor], data_samples: List[DataSample],
              **kwargs) -> dict:

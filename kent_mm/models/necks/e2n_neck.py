@@ -1,10 +1,60 @@
 """The emotional-to-neutral (E2N) neck."""
-from typing import Optional, Tuple
+import operator
+from typing import Iterable, Optional, Tuple
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from mmengine.model import BaseModule
 from mmpretrain.registry import MODELS
+
+_VERSION = operator.attrgetter('_version')
+
+
+def fuse_affine(modules: Iterable[nn.Module]
+                ) -> Optional[Tuple[torch.Tensor, torch.Tensor]]:
+    """Collapse a chain of ``Linear`` and eval-mode ``BatchNorm1d`` layers
+    into one affine map ``y = x @ W.T + b``, computed in float64 and
+    returned in the first layer's dtype.
+
+    Args:
+        modules (Iterable[nn.Module]): The layers, in call order.
+
+    Returns:
+        tuple[Tensor, Tensor] | None: ``W`` ``(D_out, D_in)`` and ``b``
+        ``(D_out,)``, or None when a layer is not affine at inference
+        (another type, or a BatchNorm that uses batch statistics).
+    """
+    weight = bias = dtype = None
+    for m in modules:
+        if isinstance(m, nn.Linear):
+            w, c = m.weight.double(), m.bias
+            c = c.double() if c is not None else None
+        elif (isinstance(m, nn.BatchNorm1d) and not m.training
+              and m.track_running_stats and m.running_var is not None):
+            # BN(y) = s * (y - mean) + beta, s = gamma / sqrt(var + eps)
+            s = torch.rsqrt(m.running_var.double() + m.eps)
+            if m.weight is not None:
+                s = s * m.weight.double()
+            c = -s * m.running_mean.double()
+            if m.bias is not None:
+                c = c + m.bias.double()
+            w = torch.diag(s)
+        else:
+            return None
+        if weight is None:
+            dtype = (m.weight if isinstance(m, nn.Linear) else
+                     m.running_var).dtype
+            weight = w
+            bias = c if c is not None else torch.zeros_like(w[:, 0])
+        else:
+            weight = w @ weight
+            bias = w @ bias
+            if c is not None:
+                bias = bias + c
+    if weight is None:
+        return None
+    return weight.to(dtype), bias.to(dtype)
 
 
 @MODELS.register_module()
@@ -20,6 +70,21 @@ class E2NNeck(BaseModule):
     returns ``(v,)`` and skips ``F_n`` unless ``return_neutral`` is set
     (analysis tools set it to look at n).
 
+    Inference fast path: the embedding head has no non-linearity, so in
+    eval mode with gradients off (``tools/test.py``, the inferencer) its
+    two Linears and two BatchNorms run as one fused ``Linear``, computed
+    once and kept until a weight or running statistic changes (a mode
+    switch, ``load_state_dict``, ``.to()``, or an in-place update). Half
+    the weights to read and one op instead of four: at batch 1 this is
+    what keeps KENT's inference within 2% of a linear head
+    (BENCHMARKS.md, "Fused embedding head at inference").
+    With gradients on, while tracing, under ``torch.compile``, or with
+    ``fuse_eval=False`` the layers run one by one (same result up to float
+    rounding). Two changes leave no trace that the cache can see: writing
+    weights through ``.data`` and replacing a parameter object. MMEngine's
+    hooks that write ``.data`` (EMA) switch the mode afterwards; other code
+    that does either in eval mode should call ``.eval()`` again.
+
     Args:
         in_channels (int): Backbone channels (512 ResNet-18, 768 Swin-T).
         out_channels (int): Dimension D of v and n = text embedding dim.
@@ -27,6 +92,8 @@ class E2NNeck(BaseModule):
             Defaults to ``in_channels``.
         neutral_channels (int): Hidden width of F_n (128, official).
         return_neutral (bool): Also return n in eval mode.
+        fuse_eval (bool): Use the fused embedding head at inference.
+            Defaults to True.
         init_cfg (dict, optional): Initialisation config.
     """
 
@@ -36,12 +103,14 @@ class E2NNeck(BaseModule):
                  mid_channels: Optional[int] = None,
                  neutral_channels: int = 128,
                  return_neutral: bool = False,
+                 fuse_eval: bool = True,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         mid_channels = mid_channels or in_channels
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.return_neutral = return_neutral
+        self.fuse_eval = fuse_eval
         self.gap = nn.AdaptiveAvgPool2d(1)
         self.embed = nn.Sequential(
             nn.Linear(in_channels, mid_channels, bias=False),
@@ -51,6 +120,55 @@ class E2NNeck(BaseModule):
         self.neutral = nn.Sequential(
             nn.Linear(out_channels, neutral_channels), nn.ReLU(inplace=True),
             nn.Linear(neutral_channels, out_channels))
+        # (params, their versions, (W, b) or None) of the fused embedding
+        # head; not a buffer, so checkpoints keep the layers as they are.
+        self._fused = None
+
+    # ---------------------------------------------------- inference fusion
+    def _fused_embed(self) -> Optional[Tuple[torch.Tensor, torch.Tensor]]:
+        """The embedding head as one ``(W, b)``, cached; None if it cannot
+        be fused (then the layers run as they are).
+
+        The cache is checked against the in-place version of each
+        parameter (bumped by optimizers, ``copy_``, ``load_state_dict``):
+        a C-level check, since at batch 1 every microsecond of Python is
+        visible. BatchNorm running statistics are not checked: they change
+        in training mode (the mode switch drops the cache) or by loading
+        (drops it too).
+        """
+        cache = self._fused
+        if cache is not None and tuple(map(_VERSION, cache[0])) == cache[1]:
+            return cache[2]
+        params = tuple(self.embed.parameters())
+        # Plain tensors even when called under inference_mode, so the
+        # cache stays usable outside it.
+        with torch.inference_mode(False), torch.no_grad():
+            fused = fuse_affine(self.embed)
+        self._fused = (params, tuple(map(_VERSION, params)), fused)
+        return fused
+
+    def _drop_fused(self) -> None:
+        self._fused = None
+
+    def train(self, mode: bool = True) -> 'E2NNeck':
+        # BatchNorm running statistics change in training without bumping
+        # their version counter (only num_batches_tracked's, and only when
+        # it is tracked): recompute after every mode switch.
+        self._drop_fused()
+        return super().train(mode)
+
+    def _apply(self, fn, *args, **kwargs):
+        self._drop_fused()  # .to(), .half(), .cuda(): new tensors
+        return super()._apply(fn, *args, **kwargs)
+
+    def _load_from_state_dict(self, *args, **kwargs) -> None:
+        self._drop_fused()
+        super()._load_from_state_dict(*args, **kwargs)
+
+    def _use_fused(self) -> bool:
+        return not (self.training or not self.fuse_eval
+                    or torch.is_grad_enabled() or torch.jit.is_tracing()
+                    or torch.compiler.is_compiling())
 
     def forward(self, inputs: Tuple[torch.Tensor]) -> Tuple[torch.Tensor]:
         """Compute ``(v, n)`` (training) or ``(v,)`` (inference).
@@ -73,7 +191,14 @@ class E2NNeck(BaseModule):
                 f'E2NNeck: backbone gives {x.size(1)} channels but the neck '
                 f'was built with in_channels={self.in_channels} (field '
                 '`model.neck.in_channels`).')
-        v = self.embed(x)
+        fused = self._fused_embed() if self._use_fused() else None
+        if fused is None:
+            v = self.embed(x)
+        elif x.size(0) == 1:
+            # A matrix-vector product: ~20% faster than a 1-row matmul.
+            v = torch.addmv(fused[1], fused[0], x[0]).unsqueeze(0)
+        else:
+            v = F.linear(x, *fused)
         if self.training or self.return_neutral:
             return v, self.neutral(v)
         return (v, )

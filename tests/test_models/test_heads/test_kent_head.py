@@ -116,6 +116,18 @@ def test_uninitialised_head_refuses_to_predict(text_file):
         head((torch.randn(1, 3), ))
 
 
+def test_loading_an_uninitialised_state_resets_the_ready_flag(text_file):
+    # The head mirrors `text_ready` in Python after the first check; a
+    # state dict whose flag is False must bring the refusal back.
+    head = make_head(text_file)
+    head((torch.randn(1, 3), ))
+    state = head.state_dict()
+    state['text_ready'] = torch.tensor(False)
+    head.load_state_dict(state)
+    with pytest.raises(RuntimeError, match='not initialised'):
+        head((torch.randn(1, 3), ))
+
+
 def test_config_errors_name_the_field(text_file):
     with pytest.raises(ValueError, match='model.head.num_classes'):
         KENTHead(num_classes=4, class_names=CLASSES,

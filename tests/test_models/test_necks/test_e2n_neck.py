@@ -2,6 +2,7 @@ import pytest
 import torch
 
 from kent_mm.models.necks import E2NNeck
+from kent_mm.models.necks.e2n_neck import fuse_affine
 
 
 def test_train_returns_v_and_n_eval_returns_v_only():
@@ -30,3 +31,112 @@ def test_embedding_head_has_official_structure():
     assert (lin1.in_features, lin1.out_features) == (768, 768)
     assert (lin2.in_features, lin2.out_features) == (768, 512)
     assert neck.neutral[0].out_features == 128
+
+
+def trained_like_neck(**kwargs):
+    """An eval-mode neck whose BatchNorms have non-trivial statistics and
+    affine parameters (fresh ones are the identity and hide fusion bugs)."""
+    torch.manual_seed(0)
+    neck = E2NNeck(in_channels=16, out_channels=8, **kwargs)
+    with torch.no_grad():
+        for m in neck.embed:
+            if isinstance(m, torch.nn.BatchNorm1d):
+                m.running_mean.normal_()
+                m.running_var.uniform_(0.5, 2.)
+                m.weight.normal_()
+                m.bias.normal_()
+    return neck.eval()
+
+
+def layer_by_layer(neck, x):
+    with torch.no_grad():
+        return neck.embed(neck.gap(x).flatten(1))
+
+
+def test_fuse_affine_matches_the_chain_and_refuses_non_affine_layers():
+    torch.manual_seed(0)
+    chain = torch.nn.Sequential(
+        torch.nn.Linear(5, 4), torch.nn.BatchNorm1d(4, affine=False),
+        torch.nn.Linear(4, 3, bias=False), torch.nn.BatchNorm1d(3)).eval()
+    with torch.no_grad():
+        chain[1].running_mean.normal_()
+        chain[3].running_var.uniform_(0.5, 2.)
+        chain[3].bias.normal_()
+        x = torch.randn(6, 5)
+        weight, bias = fuse_affine(chain)
+        assert weight.shape == (3, 5) and bias.shape == (3, )
+        assert weight.dtype == torch.float32
+        torch.testing.assert_close(x @ weight.t() + bias, chain(x))
+    assert fuse_affine([torch.nn.Linear(3, 3), torch.nn.ReLU()]) is None
+    assert fuse_affine([torch.nn.BatchNorm1d(3).train()]) is None
+    assert fuse_affine([]) is None
+
+
+def test_eval_without_grad_uses_the_fused_head_with_the_same_output():
+    neck = trained_like_neck()
+    x = torch.randn(3, 16, 2, 2)
+    with torch.no_grad():
+        v = neck((x, ))[0]
+    assert neck._fused is not None and neck._fused[2] is not None
+    torch.testing.assert_close(v, layer_by_layer(neck, x))
+    with torch.inference_mode():
+        torch.testing.assert_close(neck((x, ))[0], v)
+        # Batch 1 takes the matrix-vector route.
+        torch.testing.assert_close(neck((x[:1], ))[0], v[:1])
+
+
+def test_grad_enabled_eval_runs_the_layers_so_they_get_gradients():
+    # E.g. fine-tuning with frozen BatchNorm statistics in eval mode.
+    neck = trained_like_neck()
+    neck((torch.randn(3, 16, 2, 2), ))[0].sum().backward()
+    assert neck._fused is None
+    assert neck.embed[0].weight.grad is not None
+
+
+def test_fused_head_follows_every_change_of_the_layers():
+    neck = trained_like_neck()
+    x = torch.randn(3, 16, 2, 2)
+
+    def check():
+        with torch.no_grad():
+            torch.testing.assert_close(neck((x, ))[0],
+                                       layer_by_layer(neck, x))
+
+    check()
+    # In-place update (what optimizers and copy_ do).
+    with torch.no_grad():
+        neck.embed[0].weight.mul_(2.)
+    check()
+    # load_state_dict, including a whole other model.
+    other = trained_like_neck()
+    with torch.no_grad():
+        other.embed[2].weight.normal_()
+    neck.load_state_dict(other.state_dict())
+    check()
+    # Training steps move the BatchNorm running statistics.
+    neck.train()
+    neck((torch.randn(4, 16, 2, 2) + 3., ))
+    neck.eval()
+    check()
+    # Dtype conversion.
+    neck.double()
+    x = x.double()
+    check()
+    assert neck._fused[2][0].dtype == torch.float64
+
+
+def test_fuse_eval_false_keeps_the_layers():
+    neck = trained_like_neck(fuse_eval=False)
+    with torch.no_grad():
+        neck((torch.randn(3, 16, 2, 2), ))
+    assert neck._fused is None
+
+
+def test_unfusable_embedding_falls_back_to_the_layers():
+    neck = trained_like_neck()
+    neck.embed.insert(2, torch.nn.ReLU())  # a user's non-linear variant
+    x = torch.randn(3, 16, 2, 2)
+    with torch.no_grad():
+        v = neck((x, ))[0]
+    assert neck._fused[2] is None
+    torch.testing.assert_close(v, layer_by_layer(neck, x))
