@@ -9,6 +9,10 @@ from mmengine.model import BaseModule
 from mmpretrain.registry import MODELS
 
 _VERSION = operator.attrgetter('_version')
+try:
+    from torch.compiler import is_compiling as _is_compiling
+except ImportError:  # torch < 2.3
+    from torch._dynamo import is_compiling as _is_compiling
 
 
 def fuse_affine(modules: Iterable[nn.Module]
@@ -80,10 +84,11 @@ class E2NNeck(BaseModule):
     (BENCHMARKS.md, "Fused embedding head at inference").
     With gradients on, while tracing, under ``torch.compile``, or with
     ``fuse_eval=False`` the layers run one by one (same result up to float
-    rounding). Two changes leave no trace that the cache can see: writing
-    weights through ``.data`` and replacing a parameter object. MMEngine's
-    hooks that write ``.data`` (EMA) switch the mode afterwards; other code
-    that does either in eval mode should call ``.eval()`` again.
+    rounding); so do layers with hooks. Writing weights through ``.data``
+    or replacing a parameter object leaves no trace the cache can see:
+    MMEngine's EMA hook writes ``.data`` and then switches the mode (which
+    drops the cache); other code that does either in eval mode should call
+    ``.eval()`` again.
 
     Args:
         in_channels (int): Backbone channels (512 ResNet-18, 768 Swin-T).
@@ -120,8 +125,8 @@ class E2NNeck(BaseModule):
         self.neutral = nn.Sequential(
             nn.Linear(out_channels, neutral_channels), nn.ReLU(inplace=True),
             nn.Linear(neutral_channels, out_channels))
-        # (params, their versions, (W, b) or None) of the fused embedding
-        # head; not a buffer, so checkpoints keep the layers as they are.
+        # (layers, tensors, their versions, (W, b) or None) of the fused
+        # embedding head; not a buffer, so checkpoints keep the layers.
         self._fused = None
 
     # ---------------------------------------------------- inference fusion
@@ -129,22 +134,39 @@ class E2NNeck(BaseModule):
         """The embedding head as one ``(W, b)``, cached; None if it cannot
         be fused (then the layers run as they are).
 
-        The cache is checked against the in-place version of each
-        parameter (bumped by optimizers, ``copy_``, ``load_state_dict``):
-        a C-level check, since at batch 1 every microsecond of Python is
-        visible. BatchNorm running statistics are not checked: they change
-        in training mode (the mode switch drops the cache) or by loading
-        (drops it too).
+        Layers with hooks (a hook must see its layer run) or set to train
+        mode on their own run as they are. The cache is checked on every
+        call against the layers themselves (a replaced or inserted layer)
+        and the in-place version of every parameter and
+        BatchNorm statistic (bumped by optimizers, ``copy_``,
+        ``load_state_dict``, ``reset_running_stats``): C-level checks,
+        since at batch 1 every microsecond of Python shows. Running
+        statistics updated by a training-mode forward do not bump their
+        version; the mode switch drops the cache instead.
         """
+        layers = tuple(self.embed)
+        if any(m.training or m._forward_hooks or m._forward_pre_hooks
+               for m in layers):
+            return None  # a layer set to train on its own, or hooked
         cache = self._fused
-        if cache is not None and tuple(map(_VERSION, cache[0])) == cache[1]:
-            return cache[2]
-        params = tuple(self.embed.parameters())
+        try:
+            if (cache is not None and cache[0] == layers
+                    and tuple(map(_VERSION, cache[1])) == cache[2]):
+                return cache[3]
+            tensors = tuple(t for m in layers
+                            for t in (*m._parameters.values(),
+                                      *m._buffers.values())
+                            if t is not None)
+            versions = tuple(map(_VERSION, tensors))
+        except RuntimeError:
+            # Inference tensors (a model built under inference_mode) have
+            # no version counter: no cache, the layers run.
+            return None
         # Plain tensors even when called under inference_mode, so the
         # cache stays usable outside it.
         with torch.inference_mode(False), torch.no_grad():
-            fused = fuse_affine(self.embed)
-        self._fused = (params, tuple(map(_VERSION, params)), fused)
+            fused = fuse_affine(layers)
+        self._fused = (layers, tensors, versions, fused)
         return fused
 
     def _drop_fused(self) -> None:
@@ -168,7 +190,7 @@ class E2NNeck(BaseModule):
     def _use_fused(self) -> bool:
         return not (self.training or not self.fuse_eval
                     or torch.is_grad_enabled() or torch.jit.is_tracing()
-                    or torch.compiler.is_compiling())
+                    or _is_compiling())
 
     def forward(self, inputs: Tuple[torch.Tensor]) -> Tuple[torch.Tensor]:
         """Compute ``(v, n)`` (training) or ``(v,)`` (inference).
@@ -194,8 +216,9 @@ class E2NNeck(BaseModule):
         fused = self._fused_embed() if self._use_fused() else None
         if fused is None:
             v = self.embed(x)
-        elif x.size(0) == 1:
+        elif x.size(0) == 1 and x.dtype == fused[0].dtype:
             # A matrix-vector product: ~20% faster than a 1-row matmul.
+            # (Not under CPU autocast, which does not cast addmv's inputs.)
             v = torch.addmv(fused[1], fused[0], x[0]).unsqueeze(0)
         else:
             v = F.linear(x, *fused)

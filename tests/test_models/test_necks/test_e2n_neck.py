@@ -77,7 +77,7 @@ def test_eval_without_grad_uses_the_fused_head_with_the_same_output():
     x = torch.randn(3, 16, 2, 2)
     with torch.no_grad():
         v = neck((x, ))[0]
-    assert neck._fused is not None and neck._fused[2] is not None
+    assert neck._fused is not None and neck._fused[3] is not None
     torch.testing.assert_close(v, layer_by_layer(neck, x))
     with torch.inference_mode():
         torch.testing.assert_close(neck((x, ))[0], v)
@@ -118,11 +118,17 @@ def test_fused_head_follows_every_change_of_the_layers():
     neck((torch.randn(4, 16, 2, 2) + 3., ))
     neck.eval()
     check()
+    # In-place change of a running statistic in eval mode.
+    with torch.no_grad():
+        neck.embed[3].running_mean.add_(1.)
+    check()
+    neck.embed[1].reset_running_stats()
+    check()
     # Dtype conversion.
     neck.double()
     x = x.double()
     check()
-    assert neck._fused[2][0].dtype == torch.float64
+    assert neck._fused[3][0].dtype == torch.float64
 
 
 def test_fuse_eval_false_keeps_the_layers():
@@ -135,8 +141,47 @@ def test_fuse_eval_false_keeps_the_layers():
 def test_unfusable_embedding_falls_back_to_the_layers():
     neck = trained_like_neck()
     neck.embed.insert(2, torch.nn.ReLU())  # a user's non-linear variant
+    neck.eval()
     x = torch.randn(3, 16, 2, 2)
     with torch.no_grad():
         v = neck((x, ))[0]
-    assert neck._fused[2] is None
+    assert neck._fused[3] is None
     torch.testing.assert_close(v, layer_by_layer(neck, x))
+
+
+def test_hooked_or_training_layers_run_as_they_are():
+    neck = trained_like_neck()
+    x = torch.randn(3, 16, 2, 2)
+    with torch.no_grad():
+        neck((x, ))  # a valid cache exists
+        seen = []
+        handle = neck.embed[2].register_forward_hook(
+            lambda m, i, o: seen.append(o.shape))
+        neck((x, ))
+        assert seen == [(3, 8)]  # the hook saw its layer run
+        handle.remove()
+        # A BatchNorm put in train mode on its own uses batch statistics.
+        neck.embed[1].train()
+        torch.testing.assert_close(neck((x, ))[0], layer_by_layer(neck, x))
+        assert neck.embed[1].num_batches_tracked.item() > 0
+
+
+def test_batch_one_under_cpu_autocast():
+    # CPU autocast does not cast addmv's inputs: bf16 features must take
+    # the linear route, not crash.
+    neck = trained_like_neck()
+    x = torch.randn(1, 16, 2, 2)
+    with torch.no_grad(), torch.autocast('cpu', dtype=torch.bfloat16):
+        v = neck((x.bfloat16(), ))[0]
+    torch.testing.assert_close(v.float(), layer_by_layer(neck, x),
+                               atol=0.1, rtol=0.05)
+
+
+def test_model_built_under_inference_mode_runs_its_layers():
+    # Inference tensors have no version counter to check a cache against.
+    with torch.inference_mode():
+        neck = trained_like_neck()
+        x = torch.randn(2, 16, 2, 2)
+        v = neck((x, ))[0]
+        torch.testing.assert_close(v, neck.embed(neck.gap(x).flatten(1)))
+    assert neck._fused is None
