@@ -178,10 +178,14 @@ class KENTHead(ClsHead):
     def forward(self, feats: Tuple[torch.Tensor]) -> torch.Tensor:
         """Cosine logits ``(N, num_classes)``."""
         self._check_ready()
-        v = F.normalize(self.pre_logits(feats), dim=-1)
-        # Scale the (N, C) logits rather than the (N, D) features: the
-        # smaller tensor.
-        return F.linear(v, self.text_embeds) * self.logit_scale
+        v = self.pre_logits(feats)
+        # s * cos(v, t_c) = s * (v . t_c) / max(|v|, eps), as F.normalize
+        # computes it, but dividing the (N, C) logits rather than the (N, D)
+        # features, and with linalg.vector_norm: Tensor.norm (which
+        # F.normalize calls) runs a long Python path that shows at batch 1.
+        norm = torch.linalg.vector_norm(v, dim=-1, keepdim=True)
+        return (F.linear(v, self.text_embeds) / norm.clamp_min(1e-12) *
+                self.logit_scale)
 
     def loss(self, feats: Tuple[torch.Tensor], data_samples: List[DataSample],
              **kwargs) -> dict:

@@ -50,6 +50,26 @@ def test_loss_s_is_cross_entropy_over_scaled_cosines(text_file):
     assert set(losses) == {'loss_s'}
 
 
+def test_logits_are_scaled_cosines_with_their_gradient(text_file):
+    # forward() divides the logits by |v| instead of normalising v first:
+    # same values and gradients as the textbook form, and a zero feature
+    # gives zero logits (the eps clamp of F.normalize), not NaN.
+    head = make_head(text_file)
+    torch.manual_seed(0)
+    v = torch.randn(5, 3)
+    v[4] = 0.
+    v.requires_grad_(True)
+    ref_v = v.detach().clone().requires_grad_(True)
+    logits = head((v, ))
+    ref = F.linear(F.normalize(ref_v, dim=-1), head.text_embeds) * 10.
+    torch.testing.assert_close(logits, ref)
+    assert torch.equal(logits[4], torch.zeros(3))
+    weights = torch.randn(5, 3)
+    (logits * weights).sum().backward()
+    (ref * weights).sum().backward()
+    torch.testing.assert_close(v.grad, ref_v.grad)
+
+
 def test_all_three_losses_and_neutral_rule(text_file):
     head = make_head(text_file)
     v = torch.tensor([[1., 0., 0.], [0., 0., 1.]])

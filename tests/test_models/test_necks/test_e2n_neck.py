@@ -81,7 +81,7 @@ def test_eval_without_grad_uses_the_fused_head_with_the_same_output():
     torch.testing.assert_close(v, layer_by_layer(neck, x))
     with torch.inference_mode():
         torch.testing.assert_close(neck((x, ))[0], v)
-        # Batch 1 takes the matrix-vector route.
+        # Batch 1 (a 1-row product with the stored W.T).
         torch.testing.assert_close(neck((x[:1], ))[0], v[:1])
 
 
@@ -167,8 +167,8 @@ def test_hooked_or_training_layers_run_as_they_are():
 
 
 def test_batch_one_under_cpu_autocast():
-    # CPU autocast does not cast addmv's inputs: bf16 features must take
-    # the linear route, not crash.
+    # bf16 features against the float32 fused weights: autocast must cast
+    # them as it does for the layers (addmv, for one, is not cast).
     neck = trained_like_neck()
     x = torch.randn(1, 16, 2, 2)
     with torch.no_grad(), torch.autocast('cpu', dtype=torch.bfloat16):
