@@ -1,8 +1,10 @@
+from .channels_last_hook import ChannelsLastHook
 from .consistency_hook import ClassConsistencyHook, check_head_classes
 from .corrupt_image_hook import CorruptImageReportHook
 from .rng_state_hook import RNGStateHook, get_rng_state, set_rng_state
 
 __all__ = [
-    'ClassConsistencyHook', 'check_head_classes', 'CorruptImageReportHook',
+    'ChannelsLastHook', 'ClassConsistencyHook', 'check_head_classes',
+    'CorruptImageReportHook',
     'RNGStateHook', 'get_rng_state', 'set_rng_state'
 ]
