@@ -1,12 +1,37 @@
 """DeepFEVER: one encoder, several FER tasks, one optimiser step."""
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
-from mmengine.optim import OptimWrapper
 from mmpretrain.models.classifiers import ImageClassifier
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
+
+from .multi_task_preprocessor import (MultiTaskDataPreprocessor,
+                                      is_multi_task_batch)
+
+
+def _is_multi_task_type(type_) -> bool:
+    """Whether a config ``type`` names :class:`MultiTaskDataPreprocessor`."""
+    if isinstance(type_, str):
+        type_ = MODELS.get(type_)
+    return isinstance(type_, type) and issubclass(type_,
+                                                  MultiTaskDataPreprocessor)
+
+
+def _build_multi_task(cfg: dict,
+                      train_cfg: Optional[dict]) -> MultiTaskDataPreprocessor:
+    """Build an explicit ``MultiTaskDataPreprocessor`` config, with the
+    defaults ``ImageClassifier`` gives a plain one (type, batch augments)
+    applied to the per-batch preprocessor."""
+    cfg = dict(cfg)
+    inner = cfg.get('preprocessor')
+    if not isinstance(inner, nn.Module):
+        inner = dict(inner or {})
+        inner.setdefault('type', 'ClsDataPreprocessor')
+        inner.setdefault('batch_augments', train_cfg)
+        cfg['preprocessor'] = inner
+    return MODELS.build(cfg)
 
 
 @MODELS.register_module()
@@ -25,7 +50,12 @@ class DeepFEVER(ImageClassifier):
 
         L = Σ_task task_weights[task] · Σ (losses of heads[task])
 
-    Loss names in the log are ``<task>.<loss name>``. A plain batch (no task
+    Loss names in the log are ``<task>.<loss name>``. The ``{task: batch}``
+    dict is a regular model input: :class:`MultiTaskDataPreprocessor`
+    preprocesses each task's batch and ``forward(inputs={task: ...},
+    data_samples={task: ...}, mode='loss')`` returns the losses, so MMEngine's
+    own ``train_step`` (one process, or ``MMDistributedDataParallel``'s)
+    trains the model. A plain batch (no task
     keys, e.g. from MMEngine's standard loops) is routed by its content:
     samples with triplet metainfo go to ``triplet_task``, others to
     ``main_task``. ``predict`` follows the same rule, so validation on an
@@ -47,7 +77,11 @@ class DeepFEVER(ImageClassifier):
         triplet_task (str): Task of batches with triplet metainfo.
         pretrained (str, optional): Checkpoint of the whole model.
         train_cfg (dict, optional): Batch augments (apply to every task).
-        data_preprocessor (dict, optional): Shared by all tasks.
+        data_preprocessor (dict | nn.Module, optional): The per-batch
+            preprocessor (``ClsDataPreprocessor`` by default), shared by all
+            tasks. It is wrapped in :class:`MultiTaskDataPreprocessor`,
+            which runs it on each batch of a ``{task: batch}`` dict (an
+            explicit ``MultiTaskDataPreprocessor`` config is used as is).
         init_cfg (dict, optional): Initialisation config.
     """
 
@@ -62,10 +96,19 @@ class DeepFEVER(ImageClassifier):
                  train_cfg: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
+        if isinstance(data_preprocessor, dict) and _is_multi_task_type(
+                data_preprocessor.get('type')):
+            data_preprocessor = _build_multi_task(data_preprocessor,
+                                                  train_cfg)
         super().__init__(backbone=backbone, neck=neck, head=None,
                          pretrained=pretrained, train_cfg=train_cfg,
                          data_preprocessor=data_preprocessor,
                          init_cfg=init_cfg)
+        # The configured preprocessor handles one batch; the wrapper runs it
+        # on every task's batch of a {task: batch} dict.
+        if not isinstance(self.data_preprocessor, MultiTaskDataPreprocessor):
+            self.data_preprocessor = MultiTaskDataPreprocessor(
+                self.data_preprocessor)
         if not heads:
             raise ValueError('DeepFEVER needs at least one head (field '
                              '`model.heads`, a dict task name -> head).')
@@ -106,8 +149,7 @@ class DeepFEVER(ImageClassifier):
     @staticmethod
     def is_multi_task_batch(data) -> bool:
         """Whether ``data`` is ``{task: batch}`` rather than one batch."""
-        return isinstance(data, dict) and 'inputs' not in data and all(
-            isinstance(v, dict) and 'inputs' in v for v in data.values())
+        return is_multi_task_batch(data)
 
     def task_of(self, data_samples: Optional[List[DataSample]]) -> str:
         """The task of a plain batch, from its samples' metainfo."""
@@ -121,31 +163,37 @@ class DeepFEVER(ImageClassifier):
         return self.main_task
 
     # ------------------------------------------------------------- training
-    def train_step(self, data, optim_wrapper: OptimWrapper
-                   ) -> Dict[str, torch.Tensor]:
-        """One optimiser step on ``{task: batch}`` (or one plain batch).
+    # No ``train_step`` override: MMEngine's ``BaseModel.train_step`` (one
+    # process) and ``MMDistributedDataParallel.train_step`` (DDP, which never
+    # calls the module's) both run ``data_preprocessor`` on the
+    # ``{task: batch}`` dict (:class:`MultiTaskDataPreprocessor`) and then
+    # ``forward(**data, mode='loss')``. So both go through the same code, and
+    # under DDP the forward runs in the wrapper: gradients are all-reduced.
+    def forward(self,
+                inputs: Union[torch.Tensor, Dict[str, torch.Tensor]],
+                data_samples: Union[List[DataSample],
+                                    Dict[str, List[DataSample]], None] = None,
+                mode: str = 'tensor'):
+        """The entry of ``train_step``, ``val_step`` and ``test_step``.
 
         Args:
-            data (dict): ``{task: dict(inputs, data_samples)}`` or a plain
-                batch ``dict(inputs, data_samples)``.
-            optim_wrapper (OptimWrapper): The optimiser wrapper.
+            inputs (Tensor | dict[str, Tensor]): One batch ``(N, C, H, W)``
+                or, in ``'loss'`` mode, ``{task: (N_t, C, H_t, W_t)}`` (a
+                preprocessed multi-task batch).
+            data_samples (list[DataSample] | dict[str, list], optional):
+                The batch's samples, or ``{task: samples}`` with a dict
+                ``inputs``.
+            mode (str): ``'tensor'``, ``'predict'`` or ``'loss'``.
 
         Returns:
-            dict[str, Tensor]: Log variables (``loss`` and every term).
+            As ``ImageClassifier.forward``; in ``'loss'`` mode the losses
+            ``'<task>.<name>'`` (see :meth:`multi_task_loss`).
         """
-        with optim_wrapper.optim_context(self):
-            if self.is_multi_task_batch(data):
-                batches = dict(data)
-            else:
-                batches = {self.task_of(data.get('data_samples')): data}
-            batches = {
-                task: self.data_preprocessor(batch, True)
-                for task, batch in batches.items()
-            }
-            losses = self.multi_task_loss(batches)
-        parsed_losses, log_vars = self.parse_losses(losses)
-        optim_wrapper.update_params(parsed_losses)
-        return log_vars
+        if isinstance(inputs, dict) and mode != 'loss':
+            raise ValueError(
+                f'DeepFEVER: a {{task: batch}} input only has losses (mode='
+                f"'loss'), got mode={mode!r}; predict one batch at a time.")
+        return super().forward(inputs, data_samples, mode)
 
     def encode_batches(self, batches: Dict[str, dict]
                        ) -> Dict[str, Tuple[torch.Tensor, ...]]:
@@ -198,9 +246,32 @@ class DeepFEVER(ImageClassifier):
                 losses[f'{task}.{name}'] = value
         return losses
 
-    def loss(self, inputs: torch.Tensor,
-             data_samples: List[DataSample]) -> dict:
-        """Losses of one plain batch, routed by :meth:`task_of`."""
+    def loss(self,
+             inputs: Union[torch.Tensor, Dict[str, torch.Tensor]],
+             data_samples: Union[List[DataSample],
+                                 Dict[str, List[DataSample]]]) -> dict:
+        """Losses of a multi-task batch, or of one batch routed by
+        :meth:`task_of`.
+
+        Args:
+            inputs (Tensor | dict[str, Tensor]): ``(N, C, H, W)`` or
+                ``{task: (N_t, C, H_t, W_t)}`` (preprocessed).
+            data_samples (list[DataSample] | dict[str, list]): The samples
+                of ``inputs`` (a dict with the same keys for a dict).
+
+        Returns:
+            dict[str, Tensor]: See :meth:`multi_task_loss`.
+        """
+        if isinstance(inputs, dict):
+            if not isinstance(data_samples, dict) or \
+                    set(data_samples) != set(inputs):
+                raise ValueError(
+                    'DeepFEVER: a multi-task batch needs data_samples with '
+                    f'the same task keys as inputs {sorted(inputs)}.')
+            return self.multi_task_loss({
+                task: dict(inputs=x, data_samples=data_samples[task])
+                for task, x in inputs.items()
+            })
         task = self.task_of(data_samples)
         return self.multi_task_loss(
             {task: dict(inputs=inputs, data_samples=data_samples)})

@@ -86,3 +86,73 @@ def test_config_errors():
         build(task_weights=dict(fec=1.0))
     with pytest.raises(ValueError, match='at least one head'):
         build(heads=dict())
+
+
+def multi_task_data():
+    return dict(expression=batch(va_samples(4)),
+                triplet=batch(triplet_samples()))
+
+
+def test_multi_task_batch_is_a_regular_model_input():
+    """The preprocessor turns {task: batch} into forward() kwargs, as MMEngine
+    (and its DDP wrapper) call it: data_preprocessor(data, True) then
+    model(**data, mode='loss')."""
+    from kent_mm.models import MultiTaskDataPreprocessor
+    model = build()
+    assert isinstance(model.data_preprocessor, MultiTaskDataPreprocessor)
+    data = model.data_preprocessor(multi_task_data(), True)
+    assert set(data) == {'inputs', 'data_samples'}
+    assert data['inputs']['expression'].shape == (4, 3, 32, 32)
+    assert data['inputs']['triplet'].dtype == torch.float32
+    assert len(data['data_samples']['triplet']) == 6
+    losses = model(**data, mode='loss')
+    assert set(losses) == {'expression.loss_cls', 'expression.loss_va',
+                           'triplet.loss_triplet'}
+    # A plain batch is preprocessed as by the per-batch preprocessor.
+    plain = model.data_preprocessor(batch(va_samples(2)), False)
+    assert plain['inputs'].shape == (2, 3, 32, 32)
+    with pytest.raises(ValueError, match="mode='loss'"):
+        model(**data, mode='predict')
+    # No preprocessor buffers in the checkpoint: old checkpoints still load.
+    assert not [k for k in model.state_dict() if 'preprocessor' in k]
+
+
+def test_explicit_multi_task_preprocessor_config():
+    model = build(data_preprocessor=dict(
+        type='MultiTaskDataPreprocessor',
+        preprocessor=dict(num_classes=7, mean=[0., 0., 0.],
+                          std=[255., 255., 255.])))
+    inner = model.data_preprocessor.preprocessor
+    assert type(inner).__name__ == 'ClsDataPreprocessor'
+    data = model.data_preprocessor(multi_task_data(), True)
+    assert data['inputs']['expression'].max() <= 1.0
+
+
+def test_mmengine_ddp_train_step_on_multi_task_batch(tmp_path):
+    """MMDistributedDataParallel.train_step (never DeepFEVER's own) on a
+    {task: batch} dict, gloo at world size 1: same losses as one process."""
+    import torch.distributed as dist
+    from mmengine.model import MMDistributedDataParallel
+    assert not dist.is_initialized()
+    dist.init_process_group(
+        'gloo', init_method=f"file://{tmp_path / 'pg'}", rank=0,
+        world_size=1)
+    try:
+        model, reference = build(), build()
+        model.eval(), reference.eval()  # fixed BatchNorm statistics
+        ddp = MMDistributedDataParallel(model)
+        ow = OptimWrapper(torch.optim.SGD(ddp.parameters(), lr=0.01))
+        data = multi_task_data()
+        log = ddp.train_step(data, ow)
+        expected = reference.train_step(
+            data, OptimWrapper(torch.optim.SGD(reference.parameters(),
+                                               lr=0.01)))
+        assert set(log) == set(expected)
+        for key in log:
+            assert log[key].item() == pytest.approx(expected[key].item(),
+                                                    rel=1e-5), key
+        for (name, p), q in zip(model.named_parameters(),
+                                reference.parameters()):
+            assert torch.allclose(p, q, atol=1e-6), name
+    finally:
+        dist.destroy_process_group()
