@@ -396,7 +396,7 @@ def bench_loader(args, tmp: str) -> dict:
     root = args.data_root
     gen_s = 0.
     if root is None:
-        from kent_mm.datasets.synthetic import generate_synthetic_rafdb
+        from kent_mm.testing import generate_synthetic_rafdb
         root = osp.join(tmp, 'rafdb')
         start = time.perf_counter()
         generate_synthetic_rafdb(root, num_train=args.loader_images,

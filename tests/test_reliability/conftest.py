@@ -2,8 +2,7 @@
 import os.path as osp
 
 import pytest
-from rel_helpers import (output, run_train, write_config, write_rafdb,
-                         write_text_embeddings)
+from rel_helpers import output, run_train, write_config, write_text_embeddings
 
 #: Hooks of the runs that must resume exactly.
 RESUME_HOOKS = ('ClassConsistencyHook', 'CorruptImageReportHook',
@@ -11,21 +10,9 @@ RESUME_HOOKS = ('ClassConsistencyHook', 'CorruptImageReportHook',
 
 
 @pytest.fixture(scope='session')
-def tiny_rafdb(tmp_path_factory):
-    """RAF-DB layout, 14 train / 7 test images at 32x32.
-
-    The shared synthetic generator when it is importable, else random-noise
-    images: the tests here need files in the official layout, not faces.
-    """
-    root = str(tmp_path_factory.mktemp('rel_rafdb'))
-    try:
-        from kent_mm.datasets.synthetic import generate_synthetic_rafdb
-    except ImportError:
-        write_rafdb(root, num_train=14, num_test=7)
-    else:
-        generate_synthetic_rafdb(root, num_train=14, num_test=7,
-                                 image_size=32, seed=0)
-    return root
+def tiny_rafdb(rafdb_root):
+    """RAF-DB layout, 14 train / 7 test images at 32x32 (``rafdb_root``)."""
+    return rafdb_root
 
 
 @pytest.fixture(scope='session')

@@ -14,7 +14,8 @@ import json
 import sys
 import time
 
-from kent_mm.datasets.synthetic import RAFDB_CLASSES, generate_synthetic_rafdb
+from kent_mm.datasets.emotions import RAFDB_CODES
+from kent_mm.testing import generate_synthetic_rafdb
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -62,7 +63,7 @@ def main(argv=None) -> int:
     elapsed = time.perf_counter() - start
     for split in ('train', 'test'):
         counts = summary[split]['per_label']
-        per = ', '.join(f'{RAFDB_CLASSES[k]}={v}' for k, v in counts.items())
+        per = ', '.join(f'{RAFDB_CODES[k]}={v}' for k, v in counts.items())
         print(f'{split}: {summary[split]["total"]} images ({per})')
     print(f'label file: {summary["label_file"]}')
     print(f'done in {elapsed:.1f}s')

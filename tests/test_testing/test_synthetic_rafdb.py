@@ -1,4 +1,4 @@
-"""Tests for the synthetic RAF-DB generator (numpy + Pillow only, fast)."""
+"""The synthetic RAF-DB generator and its command line."""
 
 import importlib.util
 import os
@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from kent_mm.datasets.synthetic import (RAFDB_CLASSES,
-                                        generate_synthetic_rafdb, render_face)
+from kent_mm.datasets.emotions import RAFDB_CODES
+from kent_mm.testing import generate_synthetic_rafdb, render_face
 
 LABEL_FILE = os.path.join('EmoLabel', 'list_patition_label.txt')
 IMAGE_DIR = os.path.join('Image', 'aligned')
@@ -60,7 +60,7 @@ def test_label_lines_and_balance(tmp_path):
     for split, n in (('train', 14), ('test', 7)):
         assert summary[split]['total'] == n
         assert summary[split]['per_label'] == dict(per_split[split])
-        assert set(summary[split]['per_label']) == set(RAFDB_CLASSES)
+        assert set(summary[split]['per_label']) == set(RAFDB_CODES)
 
 
 def test_images_decode_at_requested_size(tmp_path):
