@@ -4,6 +4,8 @@ import os.path as osp
 import subprocess
 import sys
 
+from kent_mm.datasets import RAFDB
+
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 #: cfg-options that make a config train offline on a tiny fixture quickly.
@@ -40,8 +42,7 @@ def run_tool(args, cwd=None, timeout=600, env=None):
                           timeout=timeout)
 
 
-RAFDB_CLASSES = ('surprise', 'fear', 'disgust', 'happiness', 'sadness',
-                 'anger', 'neutral')
+RAFDB_CLASSES = RAFDB.METAINFO['classes']
 
 
 def write_text_file(path, class_names=RAFDB_CLASSES, dim=512, seed=0):

@@ -10,8 +10,8 @@ from mmpretrain.registry import DATASETS
 from .base import FERDataset
 from .emotions import AFFECTNET_CODES, AFFECTNET_EXCLUDED_CODES
 from .errors import AnnotationError
-from .parsing import (DirListing, fixed_classes, list_images, log_drops,
-                      parse_float, parse_int, read_csv)
+from .parsing import (DirListing, check_choice, fixed_classes, list_images,
+                      log_drops, parse_float, parse_int, read_csv)
 
 
 @DATASETS.register_module()
@@ -85,15 +85,9 @@ class AffectNet(FERDataset):
                  ann_file: Optional[str] = None,
                  skip_missing_images: bool = False,
                  **kwargs) -> None:
-        if split not in self.SPLITS:
-            raise ValueError(f'Unknown AffectNet split {split!r} (field '
-                             f'`split`); expected one of {self.SPLITS}.')
-        if num_classes not in (7, 8):
-            raise ValueError(f'AffectNet num_classes must be 7 or 8 (field '
-                             f'`num_classes`), got {num_classes!r}.')
-        if layout not in self.LAYOUTS:
-            raise ValueError(f'Unknown AffectNet layout {layout!r} (field '
-                             f'`layout`); expected one of {self.LAYOUTS}.')
+        check_choice('AffectNet', 'split', split, self.SPLITS)
+        check_choice('AffectNet', 'num_classes', num_classes, (7, 8))
+        check_choice('AffectNet', 'layout', layout, self.LAYOUTS)
         self.split = split
         self.num_classes = num_classes
         self.layout = layout

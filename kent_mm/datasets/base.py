@@ -9,6 +9,7 @@ from mmengine.logging import print_log
 from mmpretrain.datasets import BaseDataset
 
 from .errors import AnnotationError
+from .parsing import check_choice
 from .transforms.loading import CorruptImageError
 
 #: Accepted values of ``on_corrupt``.
@@ -58,10 +59,8 @@ class FERDataset(BaseDataset):
                  on_corrupt: str = 'raise',
                  corrupt_log: Optional[str] = None,
                  **kwargs) -> None:
-        if on_corrupt not in ON_CORRUPT_MODES:
-            raise ValueError(
-                f'Unknown on_corrupt={on_corrupt!r} (field '
-                f'`dataset.on_corrupt`); expected one of {ON_CORRUPT_MODES}.')
+        check_choice(type(self).__name__, 'on_corrupt', on_corrupt,
+                     ON_CORRUPT_MODES)
         self.on_corrupt = on_corrupt
         # Decided before the workers fork/spawn so that all of them (and the
         # report hook) agree on it; the file itself appears only when

@@ -9,7 +9,7 @@ from mmpretrain.registry import DATASETS
 from .base import FERDataset
 from .emotions import CKPLUS_CODES
 from .errors import AnnotationError
-from .parsing import fixed_classes, list_images, log_drops
+from .parsing import check_choice, fixed_classes, list_images, log_drops
 
 _NAMES = tuple(CKPLUS_CODES.values())
 #: Class sets of the CK+ protocols, each in native code order.
@@ -141,12 +141,8 @@ class CKPlus(FERDataset):
                  num_frames: int = 3,
                  with_neutral: Optional[bool] = None,
                  **kwargs) -> None:
-        if split not in self.SPLITS:
-            raise ValueError(f'Unknown CK+ split {split!r} (field `split`); '
-                             f'expected one of {self.SPLITS}.')
-        if num_classes not in CKPLUS_CLASS_SETS:
-            raise ValueError(f'CK+ num_classes must be 6, 7 or 8 (field '
-                             f'`num_classes`), got {num_classes!r}.')
+        check_choice('CK+', 'split', split, self.SPLITS)
+        check_choice('CK+', 'num_classes', num_classes, CKPLUS_CLASS_SETS)
         if not 0 <= fold < num_folds:
             raise ValueError(f'CK+ fold {fold!r} is outside 0..'
                              f'{num_folds - 1} (field `fold`).')

@@ -4,7 +4,7 @@ Each dataset keeps its own class order (``METAINFO['classes']``) but spells
 its classes with these canonical names, so that any two datasets can be
 compared class by class (cross-dataset evaluation, text prompts).
 """
-from typing import Dict, Sequence, Tuple
+from typing import Dict, NamedTuple, Sequence, Tuple
 
 #: The eight canonical expression classes (Ekman's seven + contempt).
 CANONICAL_EMOTIONS: Tuple[str, ...] = ('neutral', 'happiness', 'sadness',
@@ -36,13 +36,6 @@ def to_canonical(name: str) -> str:
         raise KeyError(f'{name!r} is not a known emotion; expected one of '
                        f'{CANONICAL_EMOTIONS} or aliases {sorted(_ALIASES)}')
     return key
-
-
-def shared_classes(source: Sequence[str],
-                   target: Sequence[str]) -> Tuple[str, ...]:
-    """Canonical classes present in both class lists, in ``target`` order."""
-    src = {to_canonical(c) for c in source}
-    return tuple(c for c in map(to_canonical, target) if c in src)
 
 
 # ---------------------------------------------------------------------------
@@ -93,22 +86,55 @@ FERPLUS_COLUMNS: Dict[str, str] = {
 FERPLUS_EXTRA_COLUMNS: Tuple[str, ...] = ('unknown', 'NF')
 
 
-def label_mapping(source: Sequence[str],
-                  target: Sequence[str]) -> Dict[int, int]:
-    """Class-index map from ``source`` classes to ``target`` classes.
+class ClassIntersection(NamedTuple):
+    """How a model's classes meet a target dataset's classes.
 
-    Only classes present in both (by canonical name) appear, e.g. for
-    cross-dataset evaluation of a model trained on ``source``.
+    Attributes:
+        shared (tuple[str]): Canonical names of the shared classes, in the
+            target's label order. Index ``k`` in this tuple is the label
+            space of the cross-dataset evaluation.
+        source_index (tuple[int]): For each shared class, its index in
+            the source classes (e.g. the logit kept).
+        target_index (tuple[int]): For each shared class, its label in the
+            target dataset.
+        excluded_target (tuple[str]): Target classes the source lacks.
+        dropped_source (tuple[str]): Source classes the target lacks.
+    """
+    shared: Tuple[str, ...]
+    source_index: Tuple[int, ...]
+    target_index: Tuple[int, ...]
+    excluded_target: Tuple[str, ...]
+    dropped_source: Tuple[str, ...]
+
+
+def class_intersection(source: Sequence[str],
+                       target: Sequence[str]) -> ClassIntersection:
+    """Match two class lists class by class through the canonical names.
+
+    ``dict(zip(r.source_index, r.target_index))`` of the result is the
+    class-index map from ``source`` labels to ``target`` labels.
 
     Args:
-        source (Sequence[str]): Class names in source label order.
-        target (Sequence[str]): Class names in target label order.
+        source (Sequence[str]): Source classes (e.g. a model's), label order.
+        target (Sequence[str]): Target classes (e.g. a dataset's), label
+            order.
 
     Returns:
-        dict[int, int]: ``{source index: target index}``.
+        ClassIntersection: Shared classes and index maps.
+
+    Raises:
+        ValueError: If a list names a canonical class twice.
     """
-    target_index = {to_canonical(c): i for i, c in enumerate(target)}
-    return {
-        i: target_index[to_canonical(c)]
-        for i, c in enumerate(source) if to_canonical(c) in target_index
-    }
+    src = [to_canonical(c) for c in source]
+    tgt = [to_canonical(c) for c in target]
+    for name, names in (('source', src), ('target', tgt)):
+        if len(set(names)) != len(names):
+            raise ValueError(f'{name} classes repeat a canonical class: '
+                             f'{names}')
+    shared = tuple(c for c in tgt if c in src)
+    return ClassIntersection(
+        shared=shared,
+        source_index=tuple(src.index(c) for c in shared),
+        target_index=tuple(tgt.index(c) for c in shared),
+        excluded_target=tuple(c for c in tgt if c not in src),
+        dropped_source=tuple(c for c in src if c not in tgt))

@@ -1,4 +1,4 @@
-"""Google Facial Expression Comparison (FEC) triplets, and label triplets.
+"""Google Facial Expression Comparison (FEC) triplets.
 
 FEC (Vemulapalli & Agarwala, CVPR 2019) ships two CSV files without header,
 ``faceexp-comparison-data-{train,test}-public.csv``. Each row is one
@@ -19,27 +19,19 @@ downloads them and writes one face crop per (URL, box) to
 ``<data_root>/crops/<crop_name(url, box)>`` (see :func:`fec_crop_name`); the
 :class:`FEC` dataset reads those crops.
 """
-import copy
 import csv
 import hashlib
 import os.path as osp
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
-import numpy as np
-from mmengine.dataset import BaseDataset as MMEngineBaseDataset
-from mmengine.registry import FUNCTIONS
-from mmengine.dataset import pseudo_collate
 from mmpretrain.registry import DATASETS
 
 from .base import FERDataset
 from .errors import AnnotationError
-from .parsing import DirListing, log_drops
-
-#: Triplet types in code order (the code is the ``triplet_type`` of samples).
-TRIPLET_TYPES = ('ONE_CLASS_TRIPLET', 'TWO_CLASS_TRIPLET',
-                 'THREE_CLASS_TRIPLET')
+from .parsing import DirListing, check_choice, log_drops
+from .triplets import TRIPLET_TYPES, TripletCompose
 #: Official file names per split (FEC has no validation split).
 FEC_FILES = {
     'train': 'faceexp-comparison-data-train-public.csv',
@@ -205,68 +197,6 @@ def load_fec_csv(path: str) -> List[FECRow]:
     return rows
 
 
-class TripletCompose:
-    """Run a single-image pipeline on the three images of a triplet.
-
-    The result is a list of three packed samples (``inputs``,
-    ``data_samples``); each ``DataSample`` gets the metainfo
-    ``triplet_idx`` (dataset index), ``triplet_pos`` (0, 1, 2),
-    ``triplet_type`` (code of :data:`TRIPLET_TYPES`) and ``triplet_answer``
-    (1, 2 or 3: the image most different in expression). Collate such
-    samples with ``collate_fn=dict(type='fer_triplet_collate')``.
-
-    Args:
-        pipeline (Callable): The per-image pipeline (ending in
-            ``PackInputs``).
-    """
-
-    def __init__(self, pipeline: Callable) -> None:
-        self.pipeline = pipeline
-
-    def __call__(self, info: dict) -> Optional[List[dict]]:
-        out = []
-        for pos, img_path in enumerate(info['img_paths']):
-            single = {
-                k: v
-                for k, v in info.items()
-                if k not in ('img_paths', 'triplet_votes')
-            }
-            single['img_path'] = img_path
-            packed = self.pipeline(single)
-            if packed is None:
-                return None
-            packed['data_samples'].set_metainfo(
-                dict(triplet_idx=int(info['sample_idx']), triplet_pos=pos,
-                     triplet_type=int(info['triplet_type']),
-                     triplet_answer=int(info['triplet_answer'])))
-            out.append(packed)
-        return out
-
-    @property
-    def transforms(self) -> list:
-        """The per-image transforms (for ``BaseDataset.__repr__``)."""
-        return list(getattr(self.pipeline, 'transforms', []))
-
-    def __repr__(self) -> str:
-        return f'TripletCompose({self.pipeline!r})'
-
-
-@FUNCTIONS.register_module()
-def fer_triplet_collate(data_batch: Sequence[List[dict]]) -> dict:
-    """Collate triplet samples into one flat batch of ``3B`` images.
-
-    Args:
-        data_batch (Sequence[list[dict]]): ``B`` samples of
-            :class:`TripletCompose` (three packed images each).
-
-    Returns:
-        dict: ``pseudo_collate`` of the ``3B`` images, triplet-major
-        (``a1, b1, c1, a2, b2, c2, ...``): ``inputs`` a list of ``3B``
-        tensors ``(C, H, W)``, ``data_samples`` the matching list.
-    """
-    return pseudo_collate([img for triplet in data_batch for img in triplet])
-
-
 @DATASETS.register_module()
 class FEC(FERDataset):
     """Google FEC triplets, read from the official CSV and prepared crops.
@@ -315,12 +245,8 @@ class FEC(FERDataset):
                  skip_missing_images: bool = True,
                  min_agreement: float = 0.,
                  **kwargs) -> None:
-        if split not in self.SPLITS:
-            raise ValueError(f'Unknown FEC split {split!r} (field `split`); '
-                             f'expected one of {self.SPLITS}.')
-        if on_tie not in TIE_RULES:
-            raise ValueError(f'Unknown on_tie={on_tie!r} (field '
-                             f'`on_tie`); expected one of {TIE_RULES}.')
+        check_choice('FEC', 'split', split, self.SPLITS)
+        check_choice('FEC', 'on_tie', on_tie, TIE_RULES)
         self.split = split
         self.on_tie = on_tie
         self.skip_missing_images = skip_missing_images
@@ -375,115 +301,3 @@ class FEC(FERDataset):
 
     def extra_repr(self) -> List[str]:
         return [f'Split: \t{self.split}', f'Dropped: \t{self.num_dropped}']
-
-
-@DATASETS.register_module()
-class LabelTripletDataset:
-    """Expression triplets formed from the labels of a classification set.
-
-    Triplet ``i`` holds two images of one class and one image of another
-    class (the odd one, i.e. the FEC answer), at a random position. By
-    FEC's definition these are ``TWO_CLASS_TRIPLET`` (two images share a
-    class): the default ``triplet_type`` gives them the 0.2 margin of the
-    FEC loss; set ``triplet_type='ONE_CLASS_TRIPLET'`` for the 0.1 margin.
-
-    The table of triplets is drawn once from ``seed`` (reproducible); the
-    training sampler shuffles it. Classes with fewer than two images are
-    never the pair class.
-
-    Args:
-        dataset (dict | BaseDataset): A dataset with ``gt_label`` samples
-            (e.g. ``FER2013``); its pipeline is used for each image.
-        num_triplets (int, optional): Table size; defaults to
-            ``len(dataset)``.
-        triplet_type (str): Type given to every triplet.
-        seed (int): Seed of the table.
-        lazy_init (bool): Defer building the table to :meth:`full_init`.
-    """
-
-    def __init__(self,
-                 dataset,
-                 num_triplets: Optional[int] = None,
-                 triplet_type: str = 'TWO_CLASS_TRIPLET',
-                 seed: int = 0,
-                 lazy_init: bool = False) -> None:
-        if triplet_type not in TRIPLET_TYPES:
-            raise ValueError(f'Unknown triplet_type={triplet_type!r}; '
-                             f'expected one of {TRIPLET_TYPES}.')
-        if isinstance(dataset, dict):
-            dataset = DATASETS.build(dataset)
-        self.dataset: MMEngineBaseDataset = dataset
-        self.num_triplets = num_triplets
-        self.triplet_type = TRIPLET_TYPES.index(triplet_type)
-        self.seed = seed
-        self.triplets: Optional[np.ndarray] = None
-        self.pipeline = TripletCompose(self._load_one)
-        self._fully_initialized = False
-        if not lazy_init:
-            self.full_init()
-
-    @property
-    def metainfo(self) -> dict:
-        """The wrapped dataset's metainfo plus ``triplet_types``."""
-        meta = copy.deepcopy(self.dataset.metainfo)
-        meta['triplet_types'] = TRIPLET_TYPES
-        return meta
-
-    def full_init(self) -> None:
-        """Draw the triplet table ``(N, 3)`` of dataset indices and the
-        answers ``(N,)``."""
-        if self._fully_initialized:
-            return
-        self.dataset.full_init()
-        labels = np.array([
-            int(np.asarray(self.dataset.get_data_info(i)['gt_label']))
-            for i in range(len(self.dataset))
-        ])
-        by_class = {c: np.flatnonzero(labels == c) for c in np.unique(labels)}
-        pair_classes = [c for c, idx in by_class.items() if len(idx) >= 2]
-        if not pair_classes or len(by_class) < 2:
-            raise ValueError(
-                'LabelTripletDataset needs a class with at least two images '
-                f'and at least two classes; got class sizes '
-                f'{ {int(c): len(i) for c, i in by_class.items()} }.')
-        n = self.num_triplets or len(self.dataset)
-        rng = np.random.default_rng(self.seed)
-        triplets = np.empty((n, 3), dtype=np.int64)
-        answers = rng.integers(1, 4, size=n)
-        all_classes = np.array(sorted(by_class))
-        for i in range(n):
-            c = pair_classes[rng.integers(len(pair_classes))]
-            a, b = rng.choice(by_class[c], size=2, replace=False)
-            others = all_classes[all_classes != c]
-            d = others[rng.integers(len(others))]
-            odd = rng.choice(by_class[d])
-            pair = iter((a, b))
-            triplets[i] = [
-                odd if pos + 1 == answers[i] else next(pair)
-                for pos in range(3)
-            ]
-        self.triplets, self.answers = triplets, answers
-        self._fully_initialized = True
-
-    def _load_one(self, info: dict) -> Optional[dict]:
-        return self.dataset.pipeline(
-            copy.deepcopy(self.dataset.get_data_info(info['img_path'])))
-
-    def get_data_info(self, idx: int) -> dict:
-        """Indices of the three images (as ``img_paths``), type, answer."""
-        self.full_init()
-        return dict(img_paths=[int(i) for i in self.triplets[idx]],
-                    triplet_type=self.triplet_type,
-                    triplet_answer=int(self.answers[idx]), sample_idx=idx)
-
-    def __getitem__(self, idx: int) -> List[dict]:
-        return self.pipeline(self.get_data_info(idx))
-
-    def __len__(self) -> int:
-        self.full_init()
-        return len(self.triplets)
-
-    def __repr__(self) -> str:
-        return (f'LabelTripletDataset({len(self)} triplets of '
-                f'{type(self.dataset).__name__}, type '
-                f'{TRIPLET_TYPES[self.triplet_type]})')

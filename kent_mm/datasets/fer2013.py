@@ -10,8 +10,8 @@ from mmpretrain.registry import DATASETS
 from .base import FERDataset
 from .emotions import FER2013_CODES, FER2013_FOLDERS
 from .errors import AnnotationError
-from .parsing import (IMAGE_EXTENSIONS, fixed_classes, log_drops, parse_int,
-                      read_csv)
+from .parsing import (IMAGE_EXTENSIONS, check_choice, fixed_classes,
+                      log_drops, parse_int, read_csv)
 
 FER2013_SIZE = 48
 
@@ -88,12 +88,8 @@ class FER2013(FERDataset):
                  layout: str = 'folder',
                  ann_file: str = 'fer2013.csv',
                  **kwargs) -> None:
-        if split not in self.SPLITS:
-            raise ValueError(f'Unknown FER2013 split {split!r} (field '
-                             f'`split`); expected one of {self.SPLITS}.')
-        if layout not in self.LAYOUTS:
-            raise ValueError(f'Unknown FER2013 layout {layout!r} (field '
-                             f'`layout`); expected one of {self.LAYOUTS}.')
+        check_choice('FER2013', 'split', split, self.SPLITS)
+        check_choice('FER2013', 'layout', layout, self.LAYOUTS)
         self.split = split
         self.layout = layout
         self.num_dropped: Dict[str, int] = {}

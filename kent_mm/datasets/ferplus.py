@@ -8,7 +8,8 @@ from mmpretrain.registry import DATASETS
 from .base import FERDataset
 from .emotions import FERPLUS_COLUMNS, FERPLUS_EXTRA_COLUMNS
 from .errors import AnnotationError
-from .parsing import DirListing, fixed_classes, log_drops, parse_int, read_csv
+from .parsing import (DirListing, check_choice, fixed_classes, log_drops,
+                      parse_int, read_csv)
 
 #: All vote columns of fer2013new.csv, in file order (8 classes + 2).
 VOTE_COLUMNS: Tuple[str, ...] = tuple(FERPLUS_COLUMNS) + FERPLUS_EXTRA_COLUMNS
@@ -39,9 +40,7 @@ def ferplus_target(votes: Sequence[float],
         to 1, or ``(None, 'no_agreement')`` when the mode's criterion fails
         (the official code turns such rows into "unknown").
     """
-    if mode not in LABEL_MODES:
-        raise ValueError(f'Unknown FERPlus label_mode {mode!r}; expected one '
-                         f'of {LABEL_MODES}.')
+    check_choice('FERPlus', 'label_mode', mode, LABEL_MODES)
     raw = [0.0 if v <= 1.0 else float(v) for v in votes]  # stray votes
     total = sum(raw)
     out = [0.0] * len(raw)
@@ -130,13 +129,8 @@ class FERPlus(FERDataset):
                  label_mode: str = 'majority',
                  ann_file: str = 'fer2013new.csv',
                  **kwargs) -> None:
-        if split not in self.SPLITS:
-            raise ValueError(f'Unknown FERPlus split {split!r} (field '
-                             f'`split`); expected one of {self.SPLITS}.')
-        if label_mode not in LABEL_MODES:
-            raise ValueError(f'Unknown FERPlus label_mode {label_mode!r} '
-                             f'(field `label_mode`); expected one of '
-                             f'{LABEL_MODES}.')
+        check_choice('FERPlus', 'split', split, self.SPLITS)
+        check_choice('FERPlus', 'label_mode', label_mode, LABEL_MODES)
         self.split = split
         self.label_mode = label_mode
         self.num_dropped: Dict[str, int] = {}

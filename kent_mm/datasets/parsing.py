@@ -7,7 +7,8 @@ import csv
 import os
 import os.path as osp
 from collections import Counter
-from typing import Dict, Iterator, List, Optional, Sequence, Set, Tuple
+from typing import (Any, Dict, Iterator, List, Optional, Sequence, Set,
+                    Tuple)
 
 from mmengine.logging import print_log
 
@@ -57,6 +58,21 @@ def read_csv(path: str,
                 k: v.strip()
                 for k, v in zip(header, row)
             }
+
+
+def check_choice(dataset: str, field: str, value: Any,
+                 choices: Sequence) -> None:
+    """Raise ``ValueError`` naming ``field`` if ``value`` is not a choice.
+
+    Args:
+        dataset (str): Dataset name for the message.
+        field (str): The argument (config field) checked.
+        value: Its value.
+        choices (Sequence): The accepted values.
+    """
+    if value not in choices:
+        raise ValueError(f'Unknown {dataset} {field} {value!r} (field '
+                         f'`{field}`); expected one of {tuple(choices)}.')
 
 
 def parse_int(value: str, field: str, path: str, line: Optional[int]) -> int:

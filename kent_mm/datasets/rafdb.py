@@ -6,7 +6,9 @@ from typing import List
 from mmpretrain.registry import DATASETS
 
 from .base import FERDataset
+from .emotions import RAFDB_CODES
 from .errors import AnnotationError
+from .parsing import check_choice
 
 
 @DATASETS.register_module()
@@ -32,8 +34,7 @@ class RAFDB(FERDataset):
         **kwargs: Passed to :class:`FERDataset`.
     """
 
-    METAINFO = dict(classes=('surprise', 'fear', 'disgust', 'happiness',
-                             'sadness', 'anger', 'neutral'))
+    METAINFO = dict(classes=tuple(RAFDB_CODES.values()))
     SPLITS = ('train', 'test')
     IMAGE_TYPES = ('aligned', 'original')
 
@@ -43,12 +44,8 @@ class RAFDB(FERDataset):
                  image_type: str = 'aligned',
                  ann_file: str = 'EmoLabel/list_patition_label.txt',
                  **kwargs) -> None:
-        if split not in self.SPLITS:
-            raise ValueError(f'Unknown RAF-DB split {split!r} (field '
-                             f'`split`); expected one of {self.SPLITS}.')
-        if image_type not in self.IMAGE_TYPES:
-            raise ValueError(f'Unknown RAF-DB image_type {image_type!r}; '
-                             f'expected one of {self.IMAGE_TYPES}.')
+        check_choice('RAF-DB', 'split', split, self.SPLITS)
+        check_choice('RAF-DB', 'image_type', image_type, self.IMAGE_TYPES)
         self.split = split
         self.image_type = image_type
         kwargs.setdefault('data_prefix', osp.join('Image', image_type))

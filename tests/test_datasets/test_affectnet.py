@@ -1,10 +1,11 @@
 """AffectNet: official CSV and numpy layouts, 7/8 classes, drops counted,
-malformed input reported with file and line."""
+malformed input reported with file and line, valence/arousal targets."""
 import os
 import os.path as osp
 from collections import Counter
 
 import pytest
+import torch
 
 from fer_fixtures import (AFFECTNET_HEADER, AFFECTNET_TRAIN, affectnet_line,
                           write_affectnet, write_affectnet_npy)
@@ -158,3 +159,25 @@ def test_class_balanced_wrapper_from_mmengine_oversamples_rare_classes(
     assert base == {0: 2, 1: 2, 2: 1, 3: 1, 4: 1, 5: 1, 6: 1}
     assert counts == {0: 4, 1: 4, 2: 3, 3: 3, 4: 3, 5: 3, 6: 3}
     assert balanced.metainfo['classes'] == ORDER8[:7]
+
+
+def test_valence_arousal_reach_the_head(tmp_path):
+    """V/A of each AffectNet row travel through PackInputs to the
+    ExpressionVAHead targets."""
+    from mmengine.dataset import pseudo_collate
+    from mmpretrain.registry import DATASETS
+
+    from fec_fixtures import AROUSAL, VALENCE, learnable_affectnet
+    from kent_mm.models.heads.deepfever_heads import ExpressionVAHead
+    root = learnable_affectnet(tmp_path, per_class=1, val_per_class=1)
+    ds = DATASETS.build(dict(
+        type='AffectNet', data_root=root,
+        pipeline=[dict(type='LoadFERImage'),
+                  dict(type='PackInputs',
+                       algorithm_keys=('valence', 'arousal'))]))
+    batch = pseudo_collate([ds[i] for i in range(len(ds))])
+    targets = ExpressionVAHead.va_targets(batch['data_samples'])
+    labels = [int(s.gt_label) for s in batch['data_samples']]
+    expected = torch.tensor([[VALENCE[c], AROUSAL[c]] for c in labels],
+                            dtype=torch.float32)
+    assert torch.allclose(targets, expected, atol=1e-3)

@@ -5,7 +5,8 @@ import pytest
 from kent_mm.datasets import (AFFECTNET_CODES, CANONICAL_EMOTIONS,
                               CKPLUS_CODES, FER2013, FER2013_CODES,
                               FERPLUS_COLUMNS, RAFDB, RAFDB_CODES, AffectNet,
-                              CKPlus, FERPlus, label_mapping, to_canonical)
+                              CKPlus, FERPlus, class_intersection,
+                              to_canonical)
 from kent_mm.datasets.emotions import FER2013_FOLDERS
 
 CODE_MAPS = dict(rafdb=RAFDB_CODES, affectnet=AFFECTNET_CODES,
@@ -41,14 +42,23 @@ def test_dataset_class_orders_are_the_code_orders():
     assert FERPlus.METAINFO['classes'] == tuple(FERPLUS_COLUMNS.values())
 
 
-def test_label_mapping_compares_datasets_class_by_class():
+def test_class_intersection_compares_datasets_class_by_class():
     fer = tuple(FER2013_CODES.values())
     raf = tuple(RAFDB_CODES.values())
-    mapping = label_mapping(fer, raf)
+    inter = class_intersection(fer, raf)
+    mapping = dict(zip(inter.source_index, inter.target_index))
     assert len(mapping) == 7
     assert all(fer[s] == raf[t] for s, t in mapping.items())
     # FERPlus contempt has no RAF-DB counterpart: left out, not misplaced.
     plus = tuple(FERPLUS_COLUMNS.values())
-    to_raf = label_mapping(plus, raf)
+    inter = class_intersection(plus, raf)
+    to_raf = dict(zip(inter.source_index, inter.target_index))
     assert plus.index('contempt') not in to_raf
+    assert inter.dropped_source == ('contempt', )
     assert to_raf[plus.index('happiness')] == raf.index('happiness')
+
+
+def test_class_intersection_refuses_a_class_named_twice():
+    with pytest.raises(ValueError, match='repeat'):
+        class_intersection(['happy', 'happiness'], ['anger'])
+

@@ -1,17 +1,15 @@
-"""FEC CSV parsing (majority, ties, malformed rows), the FEC dataset on
-prepared crops, label triplets, and AffectNet valence/arousal."""
+"""FEC CSV parsing (majority, ties, malformed rows) and the FEC dataset on
+prepared crops."""
 import os.path as osp
 
 import pytest
-import torch
 
-from fec_fixtures import (FEC_TRAIN, fec_line, learnable_affectnet,
-                          write_fec_crops)
+from fec_fixtures import FEC_TRAIN, fec_line, write_fec_crops
 from fer_fixtures import write_lines
 
-from kent_mm.datasets import AnnotationError
-from kent_mm.datasets.fec import (TRIPLET_TYPES, fec_crop_name,
-                                  fer_triplet_collate, load_fec_csv)
+from kent_mm.datasets import (TRIPLET_TYPES, AnnotationError,
+                              fer_triplet_collate)
+from kent_mm.datasets.fec import fec_crop_name, load_fec_csv
 
 PIPE = [dict(type='LoadFERImage'), dict(type='PackInputs')]
 U = ['http://a.example/1.jpg', 'http://b.example/2.jpg',
@@ -150,53 +148,3 @@ def test_bad_arguments(tmp_path):
         build(tmp_path, split='dev')
     with pytest.raises(ValueError, match='on_tie'):
         build(tmp_path, on_tie='random')
-
-
-def test_label_triplets_two_same_one_different(tmp_path):
-    from mmpretrain.registry import DATASETS
-    root = learnable_affectnet(tmp_path, per_class=3, val_per_class=1)
-    inner = dict(type='AffectNet', data_root=root, pipeline=PIPE)
-    ds = DATASETS.build(dict(type='LabelTripletDataset', dataset=inner,
-                             num_triplets=40, seed=1))
-    labels = [ds.dataset.get_data_info(i)['gt_label']
-              for i in range(len(ds.dataset))]
-    assert len(ds) == 40
-    assert set(ds.answers.tolist()) == {1, 2, 3}
-    for trip, answer in zip(ds.triplets, ds.answers):
-        lab = [labels[i] for i in trip]
-        odd = answer - 1
-        pair = [lab[k] for k in range(3) if k != odd]
-        assert pair[0] == pair[1] and lab[odd] != pair[0]
-        assert len(set(trip.tolist())) == 3
-    batch = fer_triplet_collate([ds[0]])
-    s = batch['data_samples']
-    assert [x.triplet_pos for x in s] == [0, 1, 2]
-    assert s[0].triplet_type == TRIPLET_TYPES.index('TWO_CLASS_TRIPLET')
-    assert s[0].triplet_answer == ds.answers[0]
-    # Same seed, same table.
-    again = DATASETS.build(dict(type='LabelTripletDataset', dataset=inner,
-                                num_triplets=40, seed=1))
-    assert (again.triplets == ds.triplets).all()
-    assert 'triplet_types' in ds.metainfo and 'classes' in ds.metainfo
-
-
-def test_affectnet_valence_arousal_reach_the_head(tmp_path):
-    """V/A of each AffectNet row travel through PackInputs to the
-    ExpressionVAHead targets."""
-    from mmengine.dataset import pseudo_collate
-    from mmpretrain.registry import DATASETS
-
-    from fec_fixtures import AROUSAL, VALENCE
-    from kent_mm.models.heads.deepfever_heads import ExpressionVAHead
-    root = learnable_affectnet(tmp_path, per_class=1, val_per_class=1)
-    ds = DATASETS.build(dict(
-        type='AffectNet', data_root=root,
-        pipeline=[dict(type='LoadFERImage'),
-                  dict(type='PackInputs',
-                       algorithm_keys=('valence', 'arousal'))]))
-    batch = pseudo_collate([ds[i] for i in range(len(ds))])
-    targets = ExpressionVAHead.va_targets(batch['data_samples'])
-    labels = [int(s.gt_label) for s in batch['data_samples']]
-    expected = torch.tensor([[VALENCE[c], AROUSAL[c]] for c in labels],
-                            dtype=torch.float32)
-    assert torch.allclose(targets, expected, atol=1e-3)

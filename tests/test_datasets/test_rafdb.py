@@ -6,8 +6,7 @@ from PIL import Image
 
 from kent_mm.datasets import RAFDB, AnnotationError, to_canonical
 
-RAF_ORDER = ('surprise', 'fear', 'disgust', 'happiness', 'sadness', 'anger',
-             'neutral')
+RAF_ORDER = RAFDB.METAINFO['classes']
 
 
 def write_rafdb(root, lines, image_type='aligned', skip=()):
@@ -43,6 +42,7 @@ def test_parses_official_labels_in_official_order(tmp_path):
         'sadness', 'surprise', 'happiness'
     ]
     assert [test.get_data_info(i)['gt_label'] for i in range(2)] == [6, 5]
+    assert [RAF_ORDER[i] for i in test.get_gt_labels()] == ['neutral', 'anger']
     assert train.get_data_info(0)['img_path'].endswith(
         osp.join('Image', 'aligned', 'train_00001_aligned.jpg'))
     assert all(to_canonical(c) == c for c in RAF_ORDER)

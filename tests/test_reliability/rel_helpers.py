@@ -6,11 +6,10 @@ import sys
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
+from kent_testing import RAFDB_CLASSES
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 KENT_CONFIG = osp.join(REPO, 'configs', 'kent_resnet18_rafdb.py')
-RAFDB_CLASSES = ('surprise', 'fear', 'disgust', 'happiness', 'sadness',
-                 'anger', 'neutral')
 
 
 def write_rafdb(root: str, num_train: int = 8, num_test: int = 4,
