@@ -20,16 +20,15 @@ import json
 import os.path as osp
 
 from mmengine.config import DictAction
+from mmpretrain import get_model
 
-import kent_mm  # noqa: F401  registers kent_mm components
-from kent_mm.evaluation.analysis import (cross_dataset_report, format_table,
-                                         report_table)
-from kent_mm.evaluation.inference import (build_dataset, build_loader,
-                                          build_model, collect_outputs,
-                                          dataset_classes, load_config,
-                                          model_classes,
-                                          resolve_dataset_config,
-                                          split_dataset_cfg)
+from kent_mm.apis.deploy import class_names_of
+from kent_mm.evaluation.configs import load_config
+from kent_mm.evaluation.cross_dataset import cross_dataset_report
+from kent_mm.evaluation.inference import collect_outputs
+from kent_mm.evaluation.loaders import (build_eval_dataset, build_loader,
+                                        dataset_classes)
+from kent_mm.evaluation.tables import format_table, report_table
 
 
 def parse_args():
@@ -65,17 +64,11 @@ def parse_args():
 def main():
     args = parse_args()
     cfg = load_config(args.config, args.cfg_options)
-    model = build_model(cfg, args.checkpoint, args.device)
-    source_classes = model_classes(model, cfg)
-
-    target_cfg = resolve_dataset_config(args.target_dataset)
-    if args.target_cfg_options:
-        target_cfg.merge_from_dict(args.target_cfg_options)
+    model = get_model(cfg, pretrained=args.checkpoint, device=args.device)
+    source_classes = class_names_of(model)
     # The target's samples, the model's own test pipeline (input size).
-    pipeline = split_dataset_cfg(cfg, 'test').pipeline
-    dataset = build_dataset(
-        split_dataset_cfg(target_cfg, args.target_split, args.target_root,
-                          pipeline=pipeline))
+    dataset = build_eval_dataset(cfg, args.target_split, args.target_root,
+                                 args.target_dataset, args.target_cfg_options)
     target_classes = dataset_classes(dataset)
     loader = build_loader(dataset, args.batch_size, args.num_workers,
                           args.max_samples)

@@ -25,14 +25,13 @@ import os.path as osp
 
 import numpy as np
 from mmengine.config import DictAction
+from mmpretrain import get_model
 
-import kent_mm  # noqa: F401  registers kent_mm components
-from kent_mm.evaluation.inference import (FEATURE_STAGES, build_dataset,
-                                          build_loader, build_model,
-                                          collect_outputs, dataset_classes,
-                                          load_config, model_classes,
-                                          resolve_dataset_config,
-                                          split_dataset_cfg)
+from kent_mm.apis.deploy import class_names_of
+from kent_mm.evaluation.configs import load_config
+from kent_mm.evaluation.inference import FEATURE_STAGES, collect_outputs
+from kent_mm.evaluation.loaders import (build_eval_dataset, build_loader,
+                                        dataset_classes)
 
 
 def parse_args():
@@ -71,23 +70,16 @@ def parse_args():
 def main():
     args = parse_args()
     cfg = load_config(args.config, args.cfg_options)
-    model = build_model(cfg, args.checkpoint, args.device)
-    data_cfg = cfg
-    if args.dataset:
-        data_cfg = resolve_dataset_config(args.dataset)
-        if args.dataset_cfg_options:
-            data_cfg.merge_from_dict(args.dataset_cfg_options)
-    pipeline = split_dataset_cfg(cfg, 'test').pipeline
-    dataset = build_dataset(
-        split_dataset_cfg(data_cfg, args.split, args.data_root,
-                          pipeline=pipeline))
+    model = get_model(cfg, pretrained=args.checkpoint, device=args.device)
+    dataset = build_eval_dataset(cfg, args.split, args.data_root,
+                                 args.dataset, args.dataset_cfg_options)
     loader = build_loader(dataset, args.batch_size, args.num_workers,
                           args.max_samples)
     outputs = collect_outputs(model, loader, feature=args.feature,
                               return_neutral=args.neutral)
     outputs['classes'] = np.asarray(dataset_classes(dataset))
     if 'logits' in outputs:
-        outputs['model_classes'] = np.asarray(model_classes(model, cfg))
+        outputs['model_classes'] = np.asarray(class_names_of(model))
     outputs['feature'] = np.asarray(args.feature)
     out_dir = osp.dirname(osp.abspath(args.out))
     os.makedirs(out_dir, exist_ok=True)

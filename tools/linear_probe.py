@@ -25,8 +25,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from kent_mm.evaluation.analysis import (cross_dataset_report, format_table,
-                                         report_table)
+from kent_mm.evaluation.cross_dataset import cross_dataset_report
+from kent_mm.evaluation.tables import format_table, report_table
 
 
 def parse_args():

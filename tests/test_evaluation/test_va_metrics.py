@@ -3,8 +3,7 @@ import math
 
 import pytest
 
-from kent_mm.evaluation.metrics.va_metrics import (ValenceArousalMetric,
-                                                   ccc_numpy)
+from kent_mm.evaluation.metrics.va_metrics import ValenceArousalMetric
 
 
 def samples():
@@ -37,5 +36,7 @@ def test_evaluate_prefix_and_missing_fields():
         ValenceArousalMetric().process(None, [dict(valence=0.1)])
 
 
-def test_ccc_numpy_constant():
-    assert ccc_numpy([1, 1], [1, 1]) == 0.0
+def test_ccc_of_constant_predictions_is_zero():
+    metric = ValenceArousalMetric(keys=('valence', ))
+    metric.process(None, [dict(valence=1., pred_valence=1.)] * 2)
+    assert metric.compute_metrics(metric.results)['valence_ccc'] == 0.0

@@ -71,8 +71,8 @@ def tiny_model(tmp_path_factory, rafdb_root):
 
 
 def _reference(tiny_model):
-    from kent_mm.evaluation.analysis import classification_report
-    from kent_mm.evaluation.inference import load_predictions
+    from kent_mm.evaluation.predictions import load_predictions
+    from kent_mm.evaluation.scores import classification_report
     p = load_predictions(tiny_model['preds'])
     return p, classification_report(p['pred'], p['labels'], RAFDB_CLASSES)
 
@@ -100,7 +100,7 @@ def test_test_tool_logs_top1_mean_class_acc_per_class_and_f1(tiny_model):
 
 def test_confusion_matrix_from_checkpoint_and_from_pickle(
         tiny_model, tmp_path, capsys):
-    from kent_mm.evaluation.analysis import default_cm_figsize
+    from kent_mm.evaluation.plotting import default_cm_figsize
     _, ref = _reference(tiny_model)
     out = tmp_path / 'cm.png'
     text = _tool('analysis_tools/confusion_matrix.py', [
@@ -134,13 +134,16 @@ def ckplus_root(tmp_path_factory):
 
 
 def test_cross_dataset_rafdb_to_ckplus(tiny_model, ckplus_root, tmp_path,
-                                       capsys):
-    from kent_mm.evaluation.analysis import (class_intersection,
-                                             classification_report,
-                                             restrict_to_shared)
-    from kent_mm.evaluation.inference import (build_dataset, build_loader,
-                                              build_model, collect_outputs,
-                                              load_config, split_dataset_cfg)
+                                       capsys, monkeypatch):
+    from mmpretrain import get_model
+
+    from kent_mm.datasets import class_intersection
+    from kent_mm.evaluation.configs import load_config
+    from kent_mm.evaluation.cross_dataset import restrict_to_shared
+    from kent_mm.evaluation.inference import collect_outputs
+    from kent_mm.evaluation.loaders import build_eval_dataset, build_loader
+    from kent_mm.evaluation.scores import classification_report
+    monkeypatch.chdir(REPO)  # dataset names are configs/_base_/datasets/*
     text = _tool('cross_dataset_test.py', [
         tiny_model['cfg'], tiny_model['ckpt'], '--target-dataset', 'ckplus',
         '--target-root', ckplus_root, '--target-cfg-options',
@@ -158,13 +161,9 @@ def test_cross_dataset_rafdb_to_ckplus(tiny_model, ckplus_root, tmp_path,
     # Hand check: the model's logits on the 3 happiness frames, neutral
     # dropped, argmax over the shared classes.
     cfg = load_config(tiny_model['cfg'])
-    model = build_model(cfg, tiny_model['ckpt'])
-    from kent_mm.evaluation.inference import resolve_dataset_config
-    ck_cfg = resolve_dataset_config('ckplus')
-    ck_cfg.test_dataloader.dataset.fold = 1
-    ds = build_dataset(split_dataset_cfg(
-        ck_cfg, 'test', ckplus_root,
-        pipeline=split_dataset_cfg(cfg, 'test').pipeline))
+    model = get_model(cfg, pretrained=tiny_model['ckpt'])
+    ds = build_eval_dataset(cfg, 'test', ckplus_root, 'ckplus',
+                            {'test_dataloader.dataset.fold': 1})
     out = collect_outputs(model, build_loader(ds, 4, 0), progress=False)
     happy = ds.metainfo['classes'].index('happiness')
     assert (out['labels'] == happy).sum() == 3

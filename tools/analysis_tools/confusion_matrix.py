@@ -21,13 +21,14 @@ import os.path as osp
 
 from mmengine.config import DictAction
 
-import kent_mm  # noqa: F401  registers kent_mm components
-from kent_mm.evaluation.analysis import (classification_report,
-                                         plot_confusion_matrix, report_table)
-from kent_mm.evaluation.inference import (build_dataset, dataset_classes,
-                                          load_config, load_predictions,
-                                          model_classes, run_split,
-                                          split_dataset_cfg)
+from kent_mm.apis.deploy import class_names_of
+from kent_mm.evaluation.configs import load_config
+from kent_mm.evaluation.inference import run_split
+from kent_mm.evaluation.loaders import build_eval_dataset, dataset_classes
+from kent_mm.evaluation.plotting import plot_confusion_matrix
+from kent_mm.evaluation.predictions import load_predictions
+from kent_mm.evaluation.scores import classification_report
+from kent_mm.evaluation.tables import report_table
 
 
 def parse_args():
@@ -78,8 +79,8 @@ def main():
         pred, labels = preds['pred'], preds['labels']
         classes = cfg.get('classes')
         if classes is None:
-            classes = dataset_classes(build_dataset(
-                split_dataset_cfg(cfg, args.split, args.data_root)))
+            classes = dataset_classes(
+                build_eval_dataset(cfg, args.split, args.data_root))
     else:
         outputs, model, dataset, cfg = run_split(
             args.config, args.ckpt_or_result, split=args.split,
@@ -87,9 +88,9 @@ def main():
             batch_size=args.batch_size, num_workers=args.num_workers,
             max_samples=args.max_samples, device=args.device)
         classes = dataset_classes(dataset)
-        if tuple(model_classes(model, cfg)) != tuple(classes):
+        if tuple(class_names_of(model)) != tuple(classes):
             raise ValueError(
-                f'the model predicts {model_classes(model, cfg)} but the '
+                f'the model predicts {class_names_of(model)} but the '
                 f'dataset has {classes}: use tools/cross_dataset_test.py '
                 'for another dataset')
         pred, labels = outputs['logits'].argmax(axis=1), outputs['labels']

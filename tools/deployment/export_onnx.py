@@ -23,10 +23,12 @@ import os.path as osp
 import sys
 
 from mmengine.config import DictAction
+from mmpretrain import get_model
 
 import kent_mm  # noqa: F401  registers kent_mm components and model zoo
 from kent_mm.apis.deploy import (class_names_of, config_image_size,
                                  export_onnx, is_grayscale_model, verify_onnx)
+from kent_mm.evaluation.configs import load_config
 
 
 def parse_args():
@@ -73,24 +75,14 @@ def parse_args():
     return parser.parse_args()
 
 
-def build_model(config: str, checkpoint: str, cfg_options=None):
-    """``mmpretrain.get_model`` on a config file or a zoo name."""
-    from mmengine.config import Config
-    from mmpretrain import get_model
-    if config.endswith('.py'):
-        cfg = Config.fromfile(config)
-        if cfg_options:
-            cfg.merge_from_dict(cfg_options)
-        return get_model(cfg, pretrained=checkpoint, device='cpu')
-    model = get_model(config, pretrained=checkpoint, device='cpu')
-    if cfg_options:
-        raise ValueError('--cfg-options needs a config file, not a name')
-    return model
-
-
 def main():
     args = parse_args()
-    model = build_model(args.config, args.checkpoint, args.cfg_options)
+    config = args.config
+    if config.endswith('.py'):
+        config = load_config(config, args.cfg_options)
+    elif args.cfg_options:
+        raise ValueError('--cfg-options needs a config file, not a name')
+    model = get_model(config, pretrained=args.checkpoint, device='cpu')
     cfg = model._config
     if args.img_size:
         h = args.img_size[0]

@@ -20,10 +20,10 @@ import os.path as osp
 import numpy as np
 from mmengine.config import DictAction
 
-import kent_mm  # noqa: F401  registers kent_mm components
-from kent_mm.evaluation.analysis import plot_embedding, tsne_embed
-from kent_mm.evaluation.inference import (FEATURE_STAGES, dataset_classes,
-                                          model_classes, run_split)
+from kent_mm.apis.deploy import class_names_of
+from kent_mm.evaluation.inference import FEATURE_STAGES, run_split
+from kent_mm.evaluation.loaders import dataset_classes
+from kent_mm.evaluation.plotting import plot_embedding, tsne_embed
 
 
 def parse_args():
@@ -71,7 +71,7 @@ def _l2(x: np.ndarray) -> np.ndarray:
 
 def main():
     args = parse_args()
-    outputs, model, dataset, cfg = run_split(
+    outputs, model, dataset, _ = run_split(
         args.config, args.checkpoint, split=args.split,
         data_root=args.data_root, cfg_options=args.cfg_options,
         batch_size=args.batch_size, num_workers=args.num_workers,
@@ -91,7 +91,7 @@ def main():
         if text is None:
             raise ValueError('--text needs a head with text embeddings '
                              '(KENTHead)')
-        if tuple(model_classes(model, cfg)) != tuple(classes):
+        if tuple(class_names_of(model)) != tuple(classes):
             raise ValueError('--text needs the model\'s own dataset')
         parts.append(text.cpu().numpy())
         part_labels.append(np.arange(len(classes)))

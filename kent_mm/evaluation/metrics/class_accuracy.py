@@ -4,7 +4,7 @@ from typing import Dict, List, Optional, Sequence
 from mmengine.evaluator import BaseMetric
 from mmpretrain.registry import METRICS
 
-from ..analysis import confusion_matrix, scores_from_confusion
+from ..scores import confusion_matrix, scores_from_confusion
 
 
 @METRICS.register_module()

@@ -6,7 +6,7 @@ import torch
 from mmengine.evaluator import BaseMetric
 from mmpretrain.registry import METRICS
 
-from kent_mm.datasets.fec import TRIPLET_TYPES
+from kent_mm.datasets.triplets import TRIPLET_TYPES
 from kent_mm.models.losses.triplet_loss import triplet_correct
 
 

@@ -2,28 +2,11 @@
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
+import torch
 from mmengine.evaluator import BaseMetric
 from mmpretrain.registry import METRICS
 
-
-def ccc_numpy(pred: np.ndarray, target: np.ndarray) -> float:
-    """Lin's concordance correlation coefficient (population moments).
-
-    Args:
-        pred (np.ndarray): ``(N,)`` predictions.
-        target (np.ndarray): ``(N,)`` targets.
-
-    Returns:
-        float: CCC in [-1, 1] (0 when both inputs are constant and equal
-        means would make it undefined).
-    """
-    pred = np.asarray(pred, dtype=np.float64)
-    target = np.asarray(target, dtype=np.float64)
-    mp, mt = pred.mean(), target.mean()
-    vp, vt = pred.var(), target.var()
-    cov = ((pred - mp) * (target - mt)).mean()
-    denom = vp + vt + (mp - mt)**2
-    return float(2 * cov / denom) if denom > 0 else 0.0
+from kent_mm.models.losses.ccc_loss import concordance_cc
 
 
 @METRICS.register_module()
@@ -76,7 +59,9 @@ class ValenceArousalMetric(BaseMetric):
             target, pred = pairs[:, 0], pairs[:, 1]
             metrics[f'{key}_rmse'] = float(
                 np.sqrt(np.mean((pred - target)**2)))
-            metrics[f'{key}_ccc'] = ccc_numpy(pred, target)
+            metrics[f'{key}_ccc'] = float(
+                concordance_cc(torch.from_numpy(pred),
+                               torch.from_numpy(target)))
             cccs.append(metrics[f'{key}_ccc'])
         metrics['mean_ccc'] = float(np.mean(cccs))
         return metrics
