@@ -39,7 +39,7 @@ def main():
     for path in args.files:
         data = load_text_cache(path)
         names = list(data['meta']['class_names'])
-        embeds = data['embeddings'].float()
+        embeds = data['features'].float()
         cos = pairwise_cosine(embeds)
         print(f'\n{path}: {len(names)} classes, dim {embeds.shape[1]}')
         width = max(len(n) for n in names)
