@@ -8,7 +8,11 @@ default_hooks = dict(
     logger=dict(type='LoggerHook', interval=50),
     # Model selection: RAF-DB has no official validation split, so we report
     # the last epoch (the official code's "best test epoch" is optimistic).
-    checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=2),
+    # backend 'atomic_local' (kent_mm.utils.AtomicLocalBackend) writes each
+    # checkpoint to a temporary file and renames it into place: a run killed
+    # during a save keeps the previous checkpoint intact.
+    checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=2,
+                    backend_args=dict(backend='atomic_local')),
 )
 
 # Fails before the first iteration when dataset classes and head disagree;

@@ -1,10 +1,12 @@
 """A save that dies half-way leaves the previous file intact.
 
-Checkpoints (MMEngine's ``save_checkpoint`` -> ``LocalBackend.put``, made
-atomic by ``import kent_mm``) and text-embedding caches
+Checkpoints of kent_mm configs (MMEngine's ``save_checkpoint`` with the
+``CheckpointHook``'s ``backend_args`` of ``configs/_base_/default_runtime.py``,
+i.e. ``AtomicLocalBackend.put``) and text-embedding caches
 (``save_text_cache``) are written to a temporary file beside the target and
 renamed over it only when complete. The write is cut after ``LIMIT`` bytes,
 either by an exception (disk full) or by SIGKILL of the writing process.
+MMEngine's own ``LocalBackend`` (no opt-in) keeps its behaviour.
 """
 import errno
 import glob
@@ -22,15 +24,29 @@ from rel_helpers import REPO, tool_env
 from kent_mm.utils import safe_load
 
 LIMIT = 4096  # bytes written before the failure (files are >> this)
+RUNTIME = osp.join(REPO, 'configs', '_base_', 'default_runtime.py')
 
 
-def _save(kind: str, path: str, value: float) -> None:
-    """Write a checkpoint or a text cache whose tensors are all ``value``."""
+def kent_checkpoint_backend_args() -> dict:
+    """``backend_args`` of the checkpoint hook of every kent_mm config."""
+    from mmengine.config import Config
+    return Config.fromfile(RUNTIME).default_hooks.checkpoint.backend_args
+
+
+def _save(kind: str, path: str, value: float, backend_args='kent') -> None:
+    """Write a checkpoint or a text cache whose tensors are all ``value``.
+
+    Checkpoints are saved with kent_mm's checkpoint ``backend_args``, or with
+    the given ones (``None``: MMEngine's default backend).
+    """
     if kind == 'checkpoint':
         from mmengine.runner.checkpoint import save_checkpoint
+        if backend_args == 'kent':
+            backend_args = kent_checkpoint_backend_args()
         save_checkpoint(
             dict(state_dict=dict(w=torch.full((64, 512), value)),
-                 meta=dict(epoch=int(value))), path)
+                 meta=dict(epoch=int(value))), path,
+            backend_args=backend_args)
     else:
         from kent_mm.models.text import save_text_cache
         save_text_cache(path, torch.full((7, 512), value),
@@ -123,8 +139,8 @@ def test_exception_during_save_keeps_old_file_and_no_temp(
 
 CHILD = textwrap.dedent('''
     import os, signal, sys
-    sys.path.insert(0, {test_dir!r})
-    import kent_mm  # noqa: F401  (makes MMEngine's local writes atomic)
+    sys.path[:0] = [{test_dir!r}, os.path.dirname({test_dir!r})]
+    import kent_mm  # noqa: F401  (registers the 'atomic_local' backend)
     from test_atomic_save import _save, cut_writes
 
     def die():
@@ -154,3 +170,76 @@ def test_sigkill_during_save_keeps_old_file(kind, tmp_path):
     (temp, ) = _temp_files(str(tmp_path))
     assert os.path.getsize(temp) == LIMIT
     assert glob.glob(str(tmp_path / 'epoch_*.pth')) == [path]
+
+
+def test_kent_configs_opt_in_and_mmengine_default_is_unchanged(
+        tmp_path, monkeypatch):
+    """kent_mm's runtime selects the atomic backend; without that opt-in,
+    MMEngine's ``LocalBackend`` still writes into the destination (a cut
+    write truncates it), also after ``import kent_mm``."""
+    import kent_mm  # noqa: F401
+    from mmengine.fileio import get_file_backend
+    from mmengine.fileio.backends.local_backend import LocalBackend
+
+    from kent_mm.utils import AtomicLocalBackend
+    args = kent_checkpoint_backend_args()
+    assert args == dict(backend='atomic_local')
+    assert type(get_file_backend(str(tmp_path),
+                                 backend_args=args)) is AtomicLocalBackend
+    assert type(get_file_backend(str(tmp_path))) is LocalBackend
+
+    path = str(tmp_path / 'epoch_1.pth')
+    _save('checkpoint', path, 1.0, backend_args=None)
+
+    def disk_full():
+        raise OSError(errno.ENOSPC, 'No space left on device (simulated)')
+
+    cut_writes(monkeypatch.setattr, str(tmp_path), LIMIT, disk_full)
+    with pytest.raises((OSError, RuntimeError)):
+        _save('checkpoint', path, 2.0, backend_args=None)
+    monkeypatch.undo()
+    assert os.path.getsize(path) == LIMIT  # MMEngine's plain write
+
+
+def test_training_run_saves_checkpoints_through_atomic_backend(
+        tmp_path, monkeypatch):
+    """The path a run takes (``CheckpointHook`` -> ``Runner.save_checkpoint``
+    -> ``save_checkpoint``) with kent_mm's checkpoint hook config."""
+    import torch.nn as nn
+    from mmengine.config import Config
+    from mmengine.model import BaseModel
+    from mmengine.runner import Runner
+
+    from kent_mm.utils import AtomicLocalBackend
+
+    class Toy(BaseModel):
+
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(2, 1)
+
+        def forward(self, inputs, mode='loss'):
+            return dict(loss=self.fc(inputs).pow(2).mean())
+
+    written = []
+    put = AtomicLocalBackend.put
+
+    def spy(self, obj, filepath):
+        written.append(osp.basename(str(filepath)))
+        return put(self, obj, filepath)
+
+    monkeypatch.setattr(AtomicLocalBackend, 'put', spy)
+    hook = Config.fromfile(RUNTIME).default_hooks.checkpoint.to_dict()
+    runner = Runner(
+        model=Toy(), work_dir=str(tmp_path),
+        train_dataloader=dict(
+            dataset=[dict(inputs=torch.randn(2)) for _ in range(4)],
+            sampler=dict(type='DefaultSampler', shuffle=False),
+            batch_size=2, collate_fn=dict(type='default_collate')),
+        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1)),
+        train_cfg=dict(by_epoch=True, max_epochs=2),
+        default_hooks=dict(checkpoint=hook),
+        experiment_name=f'atomic_{tmp_path.name}')
+    runner.train()
+    assert written == ['epoch_1.pth', 'epoch_2.pth']
+    assert safe_load(str(tmp_path / 'epoch_2.pth'))['meta']['epoch'] == 2

@@ -15,7 +15,7 @@ import pytest
 import torch
 from mmengine.logging import HistoryBuffer
 
-import kent_mm  # noqa: F401  (allow-list + MMEngine patches)
+import kent_mm  # noqa: F401  (weights_only allow-list)
 from kent_mm.utils import safe_load
 from kent_mm.utils.safe_load import _restricted_getattr
 

@@ -1,5 +1,5 @@
 """Release path: publish_model.py -> model index -> get_model / inferencer /
-tools/test.py give the same predictions (issue 6, acceptance 1)."""
+tools/test.py give the same predictions."""
 import glob
 import hashlib
 import os.path as osp
@@ -92,27 +92,29 @@ def test_metafile_entry_printed(published):
     assert 11_000_000 < params < 13_000_000  # ResNet-18 + E2N neck
 
 
-@pytest.fixture
-def temp_index(published, tmp_path):
-    """A temporary model index naming the tiny config and release."""
-    from kent_mm.apis import register_model_index, unregister_model_index
-    (tmp_path / 'configs').mkdir()
+@pytest.fixture(scope='module')
+def temp_index(published, tmp_path_factory):
+    """A model index naming the tiny config and release, registered with
+    MMPretrain's public ``ModelHub.register_model_index`` (no way back: the
+    name stays registered for this test process)."""
+    from mmpretrain.apis import ModelHub
+    root = tmp_path_factory.mktemp('zoo')
+    (root / 'configs').mkdir()
     entry = (published['tmp'] / 'entry.yml').read_text()
     entry = re.sub(r'Weights: .*', f"Weights: {published['release']}", entry)
-    (tmp_path / 'configs' / 'metafile.yml').write_text(
+    (root / 'configs' / 'metafile.yml').write_text(
         'Collections:\n  - Name: KENT\nModels:\n' + entry)
-    index = tmp_path / 'model-index.yml'
+    index = root / 'model-index.yml'
     index.write_text('Import:\n  - configs/metafile.yml\n')
-    names = register_model_index(str(index))
-    yield names
-    unregister_model_index(str(index))
+    # Config paths relative to the index, as in kent_mm's and MMPretrain's.
+    ModelHub.register_model_index(str(index), config_prefix=str(root))
+    return root
 
 
 def test_zoo_get_model_inferencer_and_test_tool_agree(published, temp_index,
                                                       rafdb_root, tmp_path):
     import mmpretrain
     from mmpretrain import ImageClassificationInferencer, get_model
-    assert temp_index == ['kent_r18_tiny']
     assert 'kent_r18_tiny' in mmpretrain.list_models('kent*')
     release = published['release']
     images = sorted(
@@ -157,45 +159,39 @@ def test_zoo_get_model_inferencer_and_test_tool_agree(published, temp_index,
 
 
 def test_name_conflict_is_an_error(published, temp_index, tmp_path):
-    from kent_mm.apis import register_model_index
+    from mmpretrain.apis import ModelHub
     other = tmp_path / 'other'
     (other / 'configs').mkdir(parents=True)
     (other / 'configs' / 'metafile.yml').write_text(
         f"Models:\n  - Name: kent_r18_tiny\n    Config: {published['cfg']}\n")
     (other / 'model-index.yml').write_text(
         'Import:\n  - configs/metafile.yml\n')
-    with pytest.raises(ValueError, match='already registered'):
-        register_model_index(str(other / 'model-index.yml'))
-    # Same file again: replaced, no error.
-    assert register_model_index(
-        str(tmp_path / 'model-index.yml')) == ['kent_r18_tiny']
+    with pytest.raises(ValueError, match='kent_r18_tiny is conflict'):
+        ModelHub.register_model_index(str(other / 'model-index.yml'))
 
 
 def test_package_index_and_real_config_through_zoo(tmp_path):
     """kent_mm's own index loads on import with its configs beside it, and a
     real config (mmpretrain:: bases, custom_imports) builds by zoo name."""
+    import mmpretrain
     from mmpretrain import get_model
-    from mmpretrain.apis.model import ModelHub
+    from mmpretrain.apis import ModelHub
 
     import kent_mm  # noqa: F401
-    from kent_mm.apis import (default_model_index, register_model_index,
-                              unregister_model_index)
+    from kent_mm.apis import default_model_index, register_kent_model_index
     index = default_model_index()
     root = osp.dirname(index)
-    names = register_model_index(index)  # re-registering is allowed
+    names = register_kent_model_index()  # registered on import: a no-op
+    assert names and set(names) <= set(mmpretrain.list_models('kent*'))
     for name in names:
         assert osp.isfile(ModelHub._models_dict[name].config), name
     config = osp.join(root, 'configs', 'kent_resnet18_fer2013.py')
     assert osp.isfile(config)
+    name = f'kent_zoo_probe_{tmp_path.name}'.lower()
     (tmp_path / 'metafile.yml').write_text(
-        'Models:\n  - Name: kent_zoo_probe\n'
-        f'    Config: {config}\n')
-    probe = str(tmp_path / 'metafile.yml')
-    register_model_index(probe)
-    try:
-        model = get_model('kent_zoo_probe', backbone=dict(init_cfg=None))
-    finally:
-        unregister_model_index(probe)
+        f'Models:\n  - Name: {name}\n    Config: {config}\n')
+    ModelHub.register_model_index(str(tmp_path / 'metafile.yml'))
+    model = get_model(name, backbone=dict(init_cfg=None))
     assert type(model.head).__name__ == 'KENTHead'
     assert model.head.class_names[0] == 'anger'  # FER2013 order
     assert not bool(model.head.text_ready)  # no CLIP built by get_model
