@@ -1,6 +1,7 @@
 from .model_zoo import default_model_index, register_kent_model_index
-from .runtime import adapt_cfg_to_machine
+from .runtime import prepare_mmpretrain_tool
 
 __all__ = [
-    'adapt_cfg_to_machine', 'default_model_index', 'register_kent_model_index'
+    'default_model_index', 'prepare_mmpretrain_tool',
+    'register_kent_model_index'
 ]

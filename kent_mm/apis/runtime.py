@@ -1,44 +1,76 @@
-"""Small run-time adjustments shared by our tools."""
+"""Run MMPretrain's ``tools/train.py`` / ``tools/test.py`` on any machine.
+
+kent_mm's ``tools/train.py`` and ``tools/test.py`` run MMPretrain's own
+scripts, shipped in its wheel, with the arguments that
+:func:`prepare_mmpretrain_tool` adds. MMPretrain's scripts assume a GPU;
+without CUDA they get:
+
+- ``--launcher pytorch``: a ``gloo`` process group, initialised here because
+  MMEngine's ``init_dist`` calls ``torch.cuda.set_device`` (the Runner keeps
+  a group that exists), and ``--cfg-options env_cfg.dist_cfg.backend=gloo
+  model_wrapper_cfg.device_ids=None`` (DDP refuses ``device_ids`` for
+  modules on the CPU).
+- ``--no-pin-memory`` (pinning needs CUDA; otherwise a warning per loader).
+- ``train --amp``: ``--cfg-options optim_wrapper.type=BF16OptimWrapper``
+  (bfloat16 autocast; MMEngine's ``AmpOptimWrapper`` needs a GPU).
+
+On every machine, ``train`` with ``--cfg-options ...num_workers=0`` gets
+``--no-persistent-workers`` (the DataLoader refuses persistent workers
+without workers; MMPretrain's script turns them on by default).
+"""
+import os.path as osp
+import re
+from typing import List, Sequence
+
 import torch
-from mmengine.config import Config
 
 
-def adapt_cfg_to_machine(cfg: Config) -> Config:
-    """Make a config runnable on the machine at hand.
+def _launcher(args: Sequence[str]) -> str:
+    for i, arg in enumerate(args):
+        if arg.startswith('--launcher='):
+            return arg.split('=', 1)[1]
+        if arg == '--launcher' and i + 1 < len(args):
+            return args[i + 1]
+    return 'none'
 
-    - Distributed runs (``--launcher pytorch``) without CUDA use the
-      ``gloo`` backend, initialised here because MMEngine's ``init_dist``
-      needs a GPU (MMPretrain's runtime defaults to ``nccl``).
-    - ``persistent_workers`` is dropped where ``num_workers=0``.
-    - Without CUDA, ``pin_memory`` only produces warnings: turn it off.
+
+def prepare_mmpretrain_tool(tool: str, args: Sequence[str]) -> List[str]:
+    """``sys.argv`` that runs MMPretrain's ``tools/<tool>.py`` here.
 
     Args:
-        cfg (Config): The merged config; changed in place.
+        tool (str): ``'train'`` or ``'test'``.
+        args (Sequence[str]): The command-line arguments (without the
+            program name), as MMPretrain's script takes them.
 
     Returns:
-        Config: ``cfg``.
+        list[str]: The path of MMPretrain's script followed by ``args`` and
+        the arguments this machine needs (see the module docstring). For
+        ``--launcher pytorch`` without CUDA, the ``gloo`` process group is
+        initialised as a side effect.
     """
-    for field in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        loader = cfg.get(field)
-        # DataLoader rejects persistent workers without workers.
-        if loader is not None and loader.get('num_workers', 0) == 0:
-            loader['persistent_workers'] = False
-    if torch.cuda.is_available():
-        return cfg
-    if cfg.get('launcher', 'none') == 'pytorch':
-        cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
-        cfg.env_cfg.dist_cfg.backend = 'gloo'
-        # MMEngine's init_dist always calls torch.cuda.set_device(); with the
-        # process group already up, the Runner skips it.
-        # DDP on CPU modules takes no device_ids (MMEngine sets LOCAL_RANK).
-        cfg.model_wrapper_cfg = dict(
-            cfg.get('model_wrapper_cfg') or
-            dict(type='MMDistributedDataParallel'),
-            device_ids=None)
-        import torch.distributed as dist
-        if not dist.is_initialized():
-            dist.init_process_group(backend='gloo')
-    for field in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        if cfg.get(field) is not None:
-            cfg[field]['pin_memory'] = False
-    return cfg
+    import mmpretrain
+    script = osp.join(
+        osp.dirname(mmpretrain.__file__), '.mim', 'tools', f'{tool}.py')
+    args = list(args)
+    extra, options = [], []
+    if tool == 'train' and any(
+            re.fullmatch(r'\S*num_workers=0', a) for a in args):
+        extra.append('--no-persistent-workers')
+    if not torch.cuda.is_available():
+        extra.append('--no-pin-memory')
+        if tool == 'train' and '--amp' in args:
+            options.append('optim_wrapper.type=BF16OptimWrapper')
+        if _launcher(args) == 'pytorch':
+            options += [
+                'env_cfg.dist_cfg.backend=gloo',
+                'model_wrapper_cfg.type=MMDistributedDataParallel',
+                'model_wrapper_cfg.device_ids=None',
+                # As MMEngine's default DDP wrapper.
+                'model_wrapper_cfg.broadcast_buffers=False',
+            ]
+            import torch.distributed as dist
+            if not dist.is_initialized():
+                dist.init_process_group(backend='gloo')
+    if options:
+        extra += ['--cfg-options'] + options
+    return [script] + args + extra

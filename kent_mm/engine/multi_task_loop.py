@@ -2,7 +2,6 @@
 import copy
 from typing import Dict, Iterator, List, Optional, Tuple, Union
 
-import torch
 from mmengine.runner.loops import IterBasedTrainLoop, \
     _InfiniteDataloaderIterator
 from mmpretrain.registry import LOOPS
@@ -89,11 +88,6 @@ class MultiTaskIterBasedTrainLoop(IterBasedTrainLoop):
         for task, loader in extra_dataloaders.items():
             if isinstance(loader, dict):
                 loader = copy.deepcopy(loader)
-                # As kent_mm.apis.adapt_cfg_to_machine for the main loaders.
-                if loader.get('num_workers', 0) == 0:
-                    loader['persistent_workers'] = False
-                if not torch.cuda.is_available():
-                    loader['pin_memory'] = False
                 loader = runner.build_dataloader(
                     loader, seed=runner.seed,
                     diff_rank_seed=randomness.get('diff_rank_seed', False))

@@ -15,7 +15,6 @@ from mmengine.hooks import Hook
 from mmengine.runner import Runner
 from rel_helpers import RAFDB_CLASSES, write_config, write_text_embeddings
 
-from kent_mm.apis import adapt_cfg_to_machine
 from kent_mm.models.text import save_text_cache
 
 
@@ -46,7 +45,6 @@ def make_cfg(tiny_rafdb, tmp_path):
 
 def _train_fails(cfg, match: str) -> str:
     """Run ``cfg``; return the error message (must contain ``match``)."""
-    adapt_cfg_to_machine(cfg)
     probe = IterProbe()
     with pytest.raises(ValueError) as info:
         runner = Runner.from_cfg(cfg)

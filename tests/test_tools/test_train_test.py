@@ -141,7 +141,7 @@ def _free_port():
         return s.getsockname()[1]
 
 
-def test_dist_train_two_cpu_processes(rafdb_root, tmp_path):
+def test_dist_train_and_test_two_cpu_processes(rafdb_root, tmp_path):
     text = write_text_file(tmp_path / 'text.pth')
     cfg = write_tiny_config(tmp_path / 'cfg.py', 'kent_resnet18_rafdb.py',
                             rafdb_root, text,
@@ -153,10 +153,23 @@ def test_dist_train_two_cpu_processes(rafdb_root, tmp_path):
         ['bash', 'tools/dist_train.sh', cfg, '2', '--work-dir', work_dir],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
     log = _check(proc)
-    assert 'Distributed launcher: pytorch' in log or 'world_size' in log \
-        or osp.isfile(osp.join(work_dir, 'epoch_1.pth')), log[-2000:]
+    # World size 2, and each rank trained on half of the 14 images: one
+    # iteration of batch 4 per epoch (a single process runs 3).
+    assert 'Distributed training: True' in log
+    assert 'GPU number: 2' in log  # MMEngine's name for the world size
+    assert re.search(r'Epoch\(train\) \[1\]\[1/1\]', log), log[-3000:]
+    assert "backend='gloo'" in log
     assert osp.isfile(osp.join(work_dir, 'epoch_1.pth'))
-    assert 'gloo' in log
+
+    env['PORT'] = str(_free_port())
+    proc = subprocess.run(
+        ['bash', 'tools/dist_test.sh', cfg,
+         osp.join(work_dir, 'epoch_1.pth'), '2', '--work-dir',
+         str(tmp_path / 'test')],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    log = _check(proc)
+    assert 'GPU number: 2' in log
+    assert re.search(r'accuracy/top1: \d+\.\d+', log)
 
 
 def test_plugin_config_outside_package_with_mmpretrain_bases(
@@ -215,3 +228,71 @@ def test_class_count_mismatch_fails_before_first_iteration(
     err = proc.stdout + proc.stderr
     assert 'model.head.num_classes=8' in err and 'has 7 classes' in err
     assert 'Epoch(train)' not in err
+
+
+def test_amp_on_cpu_trains_in_bfloat16(rafdb_root, tmp_path):
+    """Without CUDA, ``--amp`` selects ``BF16OptimWrapper`` (MMPretrain's
+    script asks for ``AmpOptimWrapper``, which needs a GPU)."""
+    if torch.cuda.is_available():
+        pytest.skip('--amp keeps AmpOptimWrapper where CUDA is available')
+    text = write_text_file(tmp_path / 'text.pth')
+    cfg = write_tiny_config(tmp_path / 'cfg.py', 'kent_resnet18_rafdb.py',
+                            rafdb_root, text,
+                            extra='train_cfg = dict(max_epochs=1)')
+    work_dir = str(tmp_path / 'work')
+    log = _check(
+        run_tool([
+            'tools/train.py', cfg, '--work-dir', work_dir, '--amp',
+            '--no-validate', '--cfg-options',
+            'train_dataloader.dataset.indices=4'
+        ]))
+    assert re.search(r"optim_wrapper = dict\(\s*loss_scale='dynamic',.*?"
+                     r"type='BF16OptimWrapper'\)", log, re.S), log[-3000:]
+    (line, ) = re.findall(r'Epoch\(train\) \[1\]\[1/1\].*', log)
+    loss = float(re.search(r' loss: (\S+)', line).group(1))
+    assert torch.isfinite(torch.tensor(loss)), line
+    from kent_mm.utils import safe_load
+    state = safe_load(osp.join(work_dir, 'epoch_1.pth'))
+    assert state['state_dict']['backbone.conv1.weight'].dtype == torch.float32
+
+
+@pytest.mark.parametrize('tool', ['train', 'test'])
+def test_launchers_are_thin(tool):
+    with open(osp.join(REPO, 'tools', f'{tool}.py')) as f:
+        assert len(f.read().splitlines()) <= 40
+
+
+def test_launch_arguments_per_machine(monkeypatch):
+    """What the launchers add to MMPretrain's command line, with and
+    without CUDA (the process group is not started here)."""
+    import mmpretrain
+    import torch.distributed as dist
+
+    from kent_mm.apis import prepare_mmpretrain_tool
+    monkeypatch.setattr(dist, 'init_process_group',
+                        lambda **kw: pytest.fail('gloo started'))
+    script = osp.join(mmpretrain.__path__[0], '.mim', 'tools', 'train.py')
+    args = ['cfg.py', '--amp', '--launcher', 'pytorch']
+
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)
+    # GPU: MMPretrain's command line (AmpOptimWrapper for --amp, NCCL).
+    assert prepare_mmpretrain_tool('train', args) == [script] + args
+    workers = ['--cfg-options', 'train_dataloader.num_workers=0']
+    assert prepare_mmpretrain_tool('train', ['c.py'] + workers) == [
+        script, 'c.py'] + workers + ['--no-persistent-workers']
+
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
+    monkeypatch.setattr(dist, 'is_initialized', lambda: True)
+    argv = prepare_mmpretrain_tool('train', args)
+    assert argv[:len(args) + 1] == [script] + args
+    extra = argv[len(args) + 1:]
+    assert extra[:2] == ['--no-pin-memory', '--cfg-options']
+    assert set(extra[2:]) == {
+        'optim_wrapper.type=BF16OptimWrapper', 'env_cfg.dist_cfg.backend=gloo',
+        'model_wrapper_cfg.type=MMDistributedDataParallel',
+        'model_wrapper_cfg.device_ids=None',
+        'model_wrapper_cfg.broadcast_buffers=False'}
+    # test.py has no --amp training and no --no-persistent-workers.
+    argv = prepare_mmpretrain_tool('test', ['c.py', 'w.pth', '--amp'])
+    assert argv[0].endswith(osp.join('tools', 'test.py'))
+    assert argv[1:] == ['c.py', 'w.pth', '--amp', '--no-pin-memory']
