@@ -238,7 +238,7 @@ def test_training_run_saves_checkpoints_through_atomic_backend(
             batch_size=2, collate_fn=dict(type='default_collate')),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1)),
         train_cfg=dict(by_epoch=True, max_epochs=2),
-        default_hooks=dict(checkpoint=hook),
+        default_hooks=dict(checkpoint=hook), default_scope='mmpretrain',
         experiment_name=f'atomic_{tmp_path.name}')
     runner.train()
     assert written == ['epoch_1.pth', 'epoch_2.pth']

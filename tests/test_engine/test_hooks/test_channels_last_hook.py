@@ -5,7 +5,11 @@ import torch
 import torch.nn as nn
 from mmpretrain.registry import HOOKS
 
-import kent_mm  # noqa: F401  registers ChannelsLastHook
+from kent_mm.engine.hooks import ChannelsLastHook
+
+
+def test_registered():
+    assert HOOKS.get('ChannelsLastHook') is ChannelsLastHook
 
 
 def test_weights_channels_last_and_outputs_unchanged():
@@ -21,8 +25,7 @@ def test_weights_channels_last_and_outputs_unchanged():
     conv = model[0].weight
     assert not conv.is_contiguous(memory_format=torch.channels_last)
 
-    HOOKS.build(dict(type='ChannelsLastHook')).before_run(
-        SimpleNamespace(model=model))
+    ChannelsLastHook().before_run(SimpleNamespace(model=model))
 
     for layer in (model[0], model[3]):
         assert layer.weight.is_contiguous(memory_format=torch.channels_last)

@@ -5,15 +5,18 @@ import torch
 import torch.nn as nn
 from mmpretrain.registry import OPTIM_WRAPPERS
 
-import kent_mm  # noqa: F401  registers BF16OptimWrapper
+from kent_mm.engine.optimizers import BF16OptimWrapper
+
+
+def test_registered():
+    assert OPTIM_WRAPPERS.get('BF16OptimWrapper') is BF16OptimWrapper
 
 
 def _wrapper(model, **kwargs):
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
     # loss_scale as MMPretrain's --amp sets it: accepted and ignored.
-    return OPTIM_WRAPPERS.build(
-        dict(type='BF16OptimWrapper', optimizer=optimizer,
-             loss_scale='dynamic', **kwargs))
+    return BF16OptimWrapper(optimizer=optimizer, loss_scale='dynamic',
+                            **kwargs)
 
 
 @pytest.mark.parametrize('device_type', [None, 'cpu'])
@@ -43,9 +46,7 @@ def test_gradient_accumulation_context_is_kept():
     """``optim_context`` keeps the base class's accumulation behaviour."""
     model = nn.Linear(3, 1)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-    wrapper = OPTIM_WRAPPERS.build(
-        dict(type='BF16OptimWrapper', optimizer=optimizer,
-             accumulative_counts=2))
+    wrapper = BF16OptimWrapper(optimizer=optimizer, accumulative_counts=2)
     wrapper.initialize_count_status(model, 0, 4)
     start = model.weight.detach().clone()
     for i in range(2):
