@@ -31,7 +31,9 @@ setup(
         # mmcv-lite: pure Python, no compiled ops, enough for MMPretrain.
         # Users with a full mmcv build can keep it (do not install both).
         'mmcv-lite>=2.0.0,<2.4.0',
-        'open_clip_torch>=2.20',
+        # 2.29 is the first release where 'ViT-B-16-quickgelu' with the
+        # 'openai' weights (KENT's text tower) resolves.
+        'open_clip_torch>=2.29,<4',
         'numpy',
         'Pillow',
         # mmengine resolves `mmpretrain::` config bases with pkg_resources,

@@ -5,12 +5,7 @@ _base_ = [
     './_base_/default_runtime.py',
 ]
 
-model = dict(
-    data_preprocessor=dict(num_classes=7),
-    head=dict(
-        num_classes=7,
-        class_names={{_base_.classes}},
-        # Offline training: build this file once with
-        # tools/build_text_embeddings.py on a machine that has the weights.
-        text_embeddings=dict(
-            cache_file='data/text_embeddings/ckplus_vit-b-16_openai.pth')))
+model = dict(head=dict(
+    class_names={{_base_.classes}},
+    text_embeddings=dict(
+        cache_file='data/text_embeddings/ckplus_vit-b-16_openai.pth')))

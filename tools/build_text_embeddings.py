@@ -1,14 +1,17 @@
-"""Compute a KENT config's class text embeddings once and save them.
+"""Compute a KENT config's class text features once and save them.
 
-The file (tensor + model name, pretrained tag, class names, prompts) lets
-training run offline: the config's ``OpenCLIPTextEmbeddings`` reads it as its
-``cache_file``, or a ``PrecomputedTextEmbeddings`` source points at it.
+The file (raw features + model name, pretrained tag, class names, prompts)
+lets training run offline: the config's ``OpenCLIPTextEmbeddings`` reads it
+as its ``cache_file``, or a ``PrecomputedTextEmbeddings`` source points at it.
+A local weights file (``--pretrained FILE``) is taken as a copy of the
+config's tag (``openai``): the file records the tag and the file's sha256,
+never its path, so the unchanged config accepts it.
 
 Examples:
     # On a machine with the CLIP weights (downloaded or a local file):
     python tools/build_text_embeddings.py configs/kent_resnet18_rafdb.py
     python tools/build_text_embeddings.py configs/kent_resnet18_rafdb.py \\
-        --pretrained /path/to/open_clip_vit_b16.bin --out text.pth
+        --pretrained /path/to/open_clip_vit_b16.bin
     # Offline smoke runs only (no language knowledge, loud warning):
     python tools/build_text_embeddings.py CONFIG --random-init --out t.pth
 """
@@ -32,7 +35,9 @@ def parse_args():
         'model.head.text_embeddings.cache_file)')
     parser.add_argument('--model-name', help='open_clip model name override')
     parser.add_argument(
-        '--pretrained', help='open_clip pretrained tag or local file')
+        '--pretrained',
+        help='open_clip pretrained tag, or a local copy of the config\'s '
+        'tag\'s weights')
     parser.add_argument(
         '--random-init',
         action='store_true',
@@ -65,16 +70,17 @@ def main():
         raise SystemExit(f'{out} exists; remove it to rebuild.')
     if args.model_name:
         text_cfg['model_name'] = args.model_name
-    if args.pretrained:
+    if args.pretrained and osp.isfile(args.pretrained):
+        text_cfg['weights_file'] = args.pretrained
+    elif args.pretrained:
         text_cfg['pretrained'] = args.pretrained
     if args.random_init:
         text_cfg.update(pretrained=None, allow_random_init=True)
     text_cfg.update(cache_file=out, device=args.device)
     names = KENTHead.text_names(head.class_names,
                                 head.get('neutral_class', 'neutral'))
-    embeds = MODELS.build(text_cfg)(names)
-    print(f'Saved {tuple(embeds.shape)} text embeddings for {names} '
-          f'to {out}')
+    feats = MODELS.build(text_cfg)(names)
+    print(f'Saved {tuple(feats.shape)} text features for {names} to {out}')
 
 
 if __name__ == '__main__':

@@ -1,14 +1,2 @@
-# FER2013 `standard` baseline: ResNet-18 from scratch + MMPretrain's
-# LinearClsHead with label smoothing 0.1.
-_base_ = [
-    '../_base_/models/baseline_resnet18.py',
-    './_base_/fer2013_bs64_48.py',
-    './_base_/standard_cpu.py',
-]
-model = dict(
-    data_preprocessor={{_base_.data_preprocessor}},
-    backbone=dict(init_cfg=None),  # from scratch, offline
-    head=dict(
-        num_classes=7,
-        loss=dict(type='LabelSmoothLoss', label_smooth_val=0.1,
-                  mode='original')))
+# FER2013 `standard` CPU benchmark, baseline: LinearClsHead.
+_base_ = ['./_base_/baseline_fer2013_48.py', './_base_/standard_cpu.py']

@@ -13,17 +13,18 @@ it wants:
 
 Needs ``onnx`` and ``onnxruntime`` (``pip install "kent_mm[deploy]"``).
 """
+import copy
 import json
 import os
 import os.path as osp
 import tempfile
-from contextlib import contextmanager
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
 import torch.nn as nn
 
+from kent_mm.datasets import unwrap_dataset
 from kent_mm.utils import atomic_write
 
 #: Datasets whose images are grey: a model trained on them should see grey
@@ -63,27 +64,14 @@ class ONNXClassifier(nn.Module):
         return logits.softmax(dim=-1)
 
 
-@contextmanager
-def export_mode(model: nn.Module) -> Iterator[None]:
-    """Skip KENT's per-call "text embeddings ready" check while exporting.
-
-    ``KENTHead._check_ready`` branches on a buffer's value until it has
-    seen it True, which the exporters cannot trace (torch.export refuses
-    it). It is checked once here, then disabled on the instances for the
-    duration of the export.
-    """
-    patched = []
+def deploy_copy(model: nn.Module) -> nn.Module:
+    """An eval-mode copy of ``model`` with every ``switch_to_deploy()``
+    applied (KENT's fused embedding head, RepVGG blocks, ...)."""
+    model = copy.deepcopy(model).cpu().eval()
     for module in model.modules():
-        check = getattr(module, '_check_ready', None)
-        if callable(check):
-            check()  # raises if the text embeddings are missing
-            module._check_ready = lambda: None
-            patched.append(module)
-    try:
-        yield
-    finally:
-        for module in patched:
-            del module._check_ready
+        if callable(getattr(module, 'switch_to_deploy', None)):
+            module.switch_to_deploy()
+    return model
 
 
 def config_image_size(cfg) -> Tuple[int, int]:
@@ -113,9 +101,7 @@ def is_grayscale_model(cfg) -> bool:
         dataset = cfg.test_dataloader.dataset
     except AttributeError:
         return False
-    while dataset.get('dataset') is not None:  # wrappers
-        dataset = dataset.dataset
-    return dataset.get('type') in GRAY_DATASETS
+    return unwrap_dataset(dataset).get('type') in GRAY_DATASETS
 
 
 def class_names_of(model: nn.Module) -> List[str]:
@@ -168,7 +154,7 @@ def export_onnx(model: nn.Module,
     import onnx
 
     model = model.cpu().eval()
-    wrapper = ONNXClassifier(model).eval()
+    wrapper = ONNXClassifier(deploy_copy(model)).eval()
     dummy = torch.rand(batch_size, 3, *img_size) * 255
     kwargs = dict(input_names=['input'], output_names=['probs'],
                   opset_version=opset, dynamo=dynamo)
@@ -182,7 +168,7 @@ def export_onnx(model: nn.Module,
     os.makedirs(directory, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=directory) as tmp:
         tmp_file = osp.join(tmp, 'model.onnx')
-        with export_mode(model), torch.no_grad():
+        with torch.no_grad():
             torch.onnx.export(wrapper, (dummy, ), tmp_file, **kwargs)
         proto = onnx.load(tmp_file)
     meta = dict(metadata or {})

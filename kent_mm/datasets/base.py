@@ -46,8 +46,14 @@ class FERDataset(BaseDataset):
     ``O_APPEND`` writes reach the main process intact, where
     ``CorruptImageReportHook`` logs count and list after every epoch.
 
+    A fixed subset (e.g. a committed low-data split) is given by
+    ``subset_file``: one image path per line, relative to the image folder
+    of the split (``data_prefix``); a listed image that the split does not
+    have is an :class:`AnnotationError` naming the file and line.
+
     Args:
         *args: Passed to :class:`mmpretrain.datasets.BaseDataset`.
+        subset_file (str, optional): Keep only the images it lists.
         on_corrupt (str): ``'raise'`` or ``'skip'``.
         corrupt_log (str, optional): File for the skip records. Defaults to
             a fresh file name in the temporary directory.
@@ -56,12 +62,14 @@ class FERDataset(BaseDataset):
 
     def __init__(self,
                  *args,
+                 subset_file: Optional[str] = None,
                  on_corrupt: str = 'raise',
                  corrupt_log: Optional[str] = None,
                  **kwargs) -> None:
         check_choice(type(self).__name__, 'on_corrupt', on_corrupt,
                      ON_CORRUPT_MODES)
         self.on_corrupt = on_corrupt
+        self.subset_file = subset_file
         # Decided before the workers fork/spawn so that all of them (and the
         # report hook) agree on it; the file itself appears only when
         # something is skipped.
@@ -87,6 +95,27 @@ class FERDataset(BaseDataset):
             raise AnnotationError(
                 f'not valid UTF-8 ({e.reason}); re-save the file as UTF-8',
                 self.ann_file, where) from None
+
+    def filter_data(self) -> List[dict]:
+        """Keep the samples listed in ``subset_file`` (all without one)."""
+        data_list = super().filter_data()
+        if self.subset_file is None:
+            return data_list
+        root = self.data_prefix.get('img_path', '')
+        by_path = {osp.relpath(d['img_path'], root): d
+                   for d in data_list if 'img_path' in d}
+        kept = []
+        with open(self.subset_file, encoding='utf-8') as f:
+            for line, name in enumerate(f, start=1):
+                name = name.strip()
+                if not name:
+                    continue
+                if name not in by_path:
+                    raise AnnotationError(
+                        f'{name!r} is not an image of the {root!r} split',
+                        self.subset_file, line)
+                kept.append(by_path.pop(name))
+        return kept
 
     # ---------------------------------------------------------------- images
     def prepare_data(self, idx: int) -> Any:

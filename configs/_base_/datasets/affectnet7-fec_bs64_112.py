@@ -4,30 +4,17 @@
 # as `dict(triplet={{_base_.fec_train_dataloader}})`.
 _base_ = ['./affectnet7_bs64_112.py']
 
-img_size = 112
-# Valence and arousal travel from the AffectNet rows to the data samples.
+img_size = {{_base_.img_size}}
+# Valence and arousal travel from the AffectNet rows to the data samples:
+# the shared pipelines with two keys more for PackInputs.
 va_keys = ('valence', 'arousal')
 train_pipeline = [
-    dict(type='LoadFERImage'),
-    dict(type='Resize', scale=(img_size, img_size)),
-    dict(
-        type='RandomApply',
-        transforms=[dict(type='RandomCrop', crop_size=img_size, padding=4)],
-        prob=0.5),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(
-        type='RandomErasing',
-        erase_prob=0.5,
-        min_area_ratio=0.02,
-        max_area_ratio=0.25,
-        mode='const',
-        fill_color=(124, 116, 104)),
-    dict(type='PackInputs', algorithm_keys=va_keys),
+    *_base_.train_pipeline[:-1],
+    dict(type='PackInputs', algorithm_keys=va_keys)
 ]
 test_pipeline = [
-    dict(type='LoadFERImage'),
-    dict(type='Resize', scale=(img_size, img_size)),
-    dict(type='PackInputs', algorithm_keys=va_keys),
+    *_base_.test_pipeline[:-1],
+    dict(type='PackInputs', algorithm_keys=va_keys)
 ]
 # Per image of a triplet (no erasing: it could hide the expression cue).
 fec_pipeline = [

@@ -19,12 +19,13 @@ model = dict(
         type='E2NNeck',
         in_channels=512,
         out_channels=512,
-        neutral_channels=128),
+        neutral_channels=128,
+        norm_eps=2e-5),  # the authors' embedding head
     head=dict(
         _delete_=True,
         type='KENTHead',
-        num_classes=7,
-        class_names=None,  # set by the dataset-level config
+        num_classes=None,  # len(class_names)
+        class_names=None,  # set by the (backbone, dataset) config
         in_channels=512,
         logit_scale=100.,
         text_embeddings=dict(
@@ -34,6 +35,7 @@ model = dict(
         loss=dict(type='CrossEntropyLoss', loss_weight=1.0),  # λs
         loss_transform=dict(type='EmotionalToNeutralLoss',
                             loss_weight=1.0),  # λt
-        loss_contrast=dict(type='SelfContrastLoss', mode='matched',
+        # The authors' all-pairs L_c (mode='matched' is the ablation).
+        loss_contrast=dict(type='SelfContrastLoss', mode='all_pairs',
                            loss_weight=1.0),  # λc
     ))

@@ -12,10 +12,11 @@ model = dict(
         patch_size=2,
         drop_path_rate=0.1,
         out_indices=(3, ),
-        # ImageNet weights; the 4x4 patch embedding does not fit patch size 2
-        # and is left at its initialisation (logged). Offline: init_cfg=None.
+        # ImageNet weights; the 4x4 patch kernel is folded into 2x2 (the
+        # patch-2 tokens of a 112 px face equal the patch-4 tokens of the
+        # face upsampled to 224). Offline: init_cfg=None.
         init_cfg=dict(
-            type='Pretrained',
+            type='PatchFoldPretrained',
             checkpoint='https://download.openmmlab.com/mmclassification/v0/'
             'swin-transformer/swin_tiny_224_b16x64_300e_imagenet_'
             '20210616_090925-66df6be6.pth',
@@ -26,12 +27,13 @@ model = dict(
         in_channels=768,
         mid_channels=768,
         out_channels=512,
-        neutral_channels=128),
+        neutral_channels=128,
+        norm_eps=2e-5),  # the authors' embedding head
     head=dict(
         _delete_=True,
         type='KENTHead',
-        num_classes=7,
-        class_names=None,  # set by the dataset-level config
+        num_classes=None,  # len(class_names)
+        class_names=None,  # set by the (backbone, dataset) config
         in_channels=512,
         logit_scale=100.,
         text_embeddings=dict(
@@ -40,7 +42,8 @@ model = dict(
             pretrained='openai'),
         loss=dict(type='CrossEntropyLoss', loss_weight=1.0),
         loss_transform=dict(type='EmotionalToNeutralLoss', loss_weight=1.0),
-        loss_contrast=dict(type='SelfContrastLoss', mode='matched',
+        # The authors' all-pairs L_c (mode='matched' is the ablation).
+        loss_contrast=dict(type='SelfContrastLoss', mode='all_pairs',
                            loss_weight=1.0),
     ),
     # KENT's losses need hard labels: no Mixup/CutMix (official code: none).

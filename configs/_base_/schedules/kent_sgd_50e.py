@@ -4,16 +4,12 @@ optim_wrapper = dict(
     optimizer=dict(type='SGD', lr=0.002, momentum=0.9, weight_decay=5e-4))
 
 param_scheduler = [
-    # 0.002 * 0.05 = 1e-4 for the first epoch. Iteration-based on purpose:
-    # MMEngine's ConstantLR spanning a single step (epoch-based end=1) never
-    # restores the lr, which would leave the whole run at 1e-4.
-    dict(
-        type='ConstantLR',
-        factor=0.05,
-        by_epoch=True,
-        begin=0,
-        end=1,
-        convert_to_iter_based=True),
+    # 0.002 * 0.05 = 1e-4 for every iteration of the first epoch. MMEngine's
+    # ConstantLR restores the rate at its last step (end - 1): with end=2
+    # epochs that is the start of epoch 2, as the official warm-up. (end=1
+    # would never restore it; converted to iterations, the last iteration of
+    # epoch 1 would already run at 0.002.)
+    dict(type='ConstantLR', factor=0.05, by_epoch=True, begin=0, end=2),
     dict(type='CosineAnnealingLR', T_max=50, by_epoch=True, begin=1, end=50),
 ]
 

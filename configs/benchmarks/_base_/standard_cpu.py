@@ -16,7 +16,13 @@ param_scheduler = [
     dict(type='CosineAnnealingLR', T_max=max_epochs - 1, by_epoch=True,
          begin=1, end=max_epochs, convert_to_iter_based=True),
 ]
-train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=1)
+# PublicTest from the second half on (model selection; earlier epochs are
+# never the best).
+train_cfg = dict(
+    by_epoch=True,
+    max_epochs=max_epochs,
+    val_begin=max_epochs // 2,
+    val_interval=1)
 val_cfg = dict()
 test_cfg = dict()
 auto_scale_lr = dict(base_batch_size=64)

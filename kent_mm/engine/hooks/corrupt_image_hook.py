@@ -5,19 +5,16 @@ from typing import Dict, List, Tuple
 from mmengine.hooks import Hook
 from mmpretrain.registry import HOOKS
 
+from kent_mm.datasets import inner_datasets
+
 
 def find_fer_datasets(dataset) -> List:
     """The FER datasets inside ``dataset``, looking through MMEngine's
     wrappers (``ConcatDataset.datasets``, ``RepeatDataset.dataset``, ...)."""
     if dataset is None:
         return []
-    if hasattr(dataset, 'read_corrupt_records'):
-        return [dataset]
-    found = []
-    for inner in getattr(dataset, 'datasets', None) or []:
-        found += find_fer_datasets(inner)
-    found += find_fer_datasets(getattr(dataset, 'dataset', None))
-    return found
+    return [d for d in inner_datasets(dataset)
+            if hasattr(d, 'read_corrupt_records')]
 
 
 @HOOKS.register_module()

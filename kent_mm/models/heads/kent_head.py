@@ -2,7 +2,6 @@
 from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.logging import print_log
 from mmpretrain.evaluation.metrics import Accuracy
@@ -10,52 +9,109 @@ from mmpretrain.models.heads import ClsHead
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
+from kent_mm.datasets.emotions import to_canonical
+
+#: Prompt word of the extra neutral text feature of datasets without a
+#: neutral class.
+NEUTRAL = 'neutral'
+
+
+def _upcast(x: torch.Tensor) -> torch.Tensor:
+    """``x`` in float32, or float64 if it is float64."""
+    return x.to(torch.promote_types(x.dtype, torch.float32))
+
+
+def find_neutral(class_names: Sequence[str],
+                 neutral_class: Optional[str] = None) -> int:
+    """Index of the neutral class in ``class_names``, or -1 if none.
+
+    Without ``neutral_class`` every class name must be an emotion of the
+    canonical vocabulary (any spelling :func:`to_canonical` knows), so that a
+    misspelt neutral class ('nuetral') is an error instead of an expression
+    class that silently enters L_t and L_c.
+
+    Args:
+        class_names (Sequence[str]): Class names in label order.
+        neutral_class (str, optional): The neutral class, named as in
+            ``class_names``. Given explicitly, class names outside the
+            vocabulary are allowed.
+
+    Raises:
+        ValueError: If ``neutral_class`` is not a class, or, without it, a
+            class name is no known emotion.
+    """
+    if neutral_class is not None:
+        if neutral_class not in class_names:
+            raise ValueError(
+                f'KENTHead: `model.head.neutral_class`={neutral_class!r} is '
+                f'not in `model.head.class_names` {tuple(class_names)}.')
+        return list(class_names).index(neutral_class)
+    canonical = []
+    for name in class_names:
+        try:
+            canonical.append(to_canonical(name))
+        except KeyError as e:
+            raise ValueError(
+                f'KENTHead: class {name!r} of `model.head.class_names` is no '
+                'known emotion, so KENT cannot tell whether it is the neutral '
+                'class. Fix its spelling or name the neutral class with '
+                f'`model.head.neutral_class`. ({e.args[0]})') from None
+    return canonical.index(NEUTRAL) if NEUTRAL in canonical else -1
+
 
 @MODELS.register_module()
 class KENTHead(ClsHead):
     """Knowledge-enhanced head of KENT (Li et al., 2024).
 
     ``logits_ic = logit_scale · cos(v_i, t_c)`` over the fixed class text
-    embeddings ``t_c``; there is no learnable classifier. Training adds the
+    embeddings ``t_c = normalise(r_c)``, where ``r_c`` are the raw text
+    features; there is no learnable classifier. Training adds the
     emotional-to-neutral loss L_t and the self-contrast loss L_c, computed
     from ``(v, n)`` given by :class:`E2NNeck`::
 
         L = λs·L_s + λt·L_t + λc·L_c
 
-    (each λ is the ``loss_weight`` of its loss config).
+    (each λ is the ``loss_weight`` of its loss config). As in the authors'
+    code, L_t compares ``v - n`` with ``normalise(r_y - r_neu)`` of the RAW
+    features, while the logits and L_c use the normalised ``t_c``.
 
-    The text embeddings are computed once by ``text_embeddings`` in
+    The text features are computed once by ``text_embeddings`` in
     :meth:`init_weights` (which the runner calls before training) and kept as
     buffers: a checkpoint carries them, so loading a trained model for test
     or inference never builds a text encoder.
 
     Neutral rule: samples labelled with the neutral class have no
-    expression direction (``t_y - t_neu = 0``); they count in L_s but are
+    expression direction (``r_y - r_neu = 0``); they count in L_s but are
     left out of L_t and L_c, whose means run over the non-neutral samples
-    of the batch (0 when there are none). If the dataset has no neutral
-    class (e.g. CK+ without neutral frames) the neutral prompt is encoded
-    as an extra embedding that is used by L_t only.
+    of the batch (0 when there are none). The neutral class is found through
+    the canonical emotion vocabulary (see :func:`find_neutral`); if the
+    dataset has none (e.g. CK+ without neutral frames) the neutral prompt is
+    encoded as an extra feature that L_t uses.
+
+    The logits and losses are computed in float32 (float64 for a float64
+    model) with autocast off: cosines of fp16/bf16 features lose 2-3 digits,
+    and norms of tiny fp16 features underflow to 0 (NaN in a
+    normalisation).
 
     Args:
-        num_classes (int): Number of classes.
+        num_classes (int, optional): Number of classes; None takes
+            ``len(class_names)``.
         class_names (Sequence[str]): Class names in the dataset's label
             order (used for the prompts).
-        text_embeddings (dict): Config of a text-embedding source, e.g.
+        text_embeddings (dict): Config of a text source, e.g.
             ``dict(type='OpenCLIPTextEmbeddings', ...)``.
-        in_channels (int): Dimension D of v and of the text embeddings.
-        neutral_class (str): Name of the neutral class / prompt.
+        in_channels (int): Dimension D of v and of the text features.
+        neutral_class (str, optional): The neutral class, named as in
+            ``class_names``. Defaults to the class whose canonical name is
+            'neutral'.
         logit_scale (float): Temperature of the cosine logits (CLIP's
             exp(logit_scale) = 100, as in the official code).
-        center_text (bool): Subtract the mean of the class embeddings from
-            every text embedding (then re-normalise) before use. Not in the
-            paper (default False). Prompts that share a template embed with
-            a common component that is the same for all classes; when it
-            dominates (a random text tower: pairwise cosine 0.9-0.99) L_c
-            pulls every ``v`` towards it and the class directions are tiny.
-            Centring removes it: +7.6 points on FER2013 ``quick`` for a
-            random tower, -1.7 for MiniLM (BENCHMARKS.md, "Text anchors").
-            Check a text source with
-            ``tools/analysis_tools/text_anchor_stats.py``.
+        center_text (bool): Subtract the mean of the normalised class
+            embeddings from every one (then re-normalise) before the logits
+            and L_c. Not in the paper (default False): it spreads nearly
+            parallel anchors (a random text tower, pairwise cosines 0.9-0.99).
+            L_t is unaffected (differences of raw features). Check a text
+            source with ``tools/analysis_tools/text_anchor_stats.py``.
         loss (dict): L_s config (``loss_weight`` = λs).
         loss_transform (dict, optional): L_t config (λt); None disables.
         loss_contrast (dict, optional): L_c config (λc); None disables.
@@ -65,11 +121,11 @@ class KENTHead(ClsHead):
     """
 
     def __init__(self,
-                 num_classes: int,
+                 num_classes: Optional[int],
                  class_names: Sequence[str],
                  text_embeddings: dict,
                  in_channels: int = 512,
-                 neutral_class: str = 'neutral',
+                 neutral_class: Optional[str] = None,
                  logit_scale: float = 100.,
                  center_text: bool = False,
                  loss: dict = dict(type='CrossEntropyLoss', loss_weight=1.0),
@@ -82,93 +138,114 @@ class KENTHead(ClsHead):
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(loss=loss, topk=topk, cal_acc=cal_acc,
                          init_cfg=init_cfg)
+        if not class_names:
+            raise ValueError('KENTHead: `model.head.class_names` is empty; '
+                             'set it to the dataset\'s classes.')
         class_names = tuple(class_names)
+        if num_classes is None:
+            num_classes = len(class_names)
         if num_classes != len(class_names):
             raise ValueError(
                 f'KENTHead: num_classes={num_classes} but class_names has '
                 f'{len(class_names)} entries {class_names} (fields '
                 '`model.head.num_classes` / `model.head.class_names`).')
+        if center_text and num_classes < 2:
+            raise ValueError('KENTHead: `model.head.center_text=True` needs '
+                             f'at least 2 classes, got {num_classes}.')
         self.num_classes = num_classes
         self.class_names = class_names
         self.in_channels = in_channels
         self.neutral_class = neutral_class
-        self.neutral_index = (class_names.index(neutral_class)
-                              if neutral_class in class_names else -1)
+        self.neutral_index = find_neutral(class_names, neutral_class)
         self.logit_scale = float(logit_scale)
         self.center_text = bool(center_text)
-        if self.center_text and num_classes < 2:
-            raise ValueError('KENTHead: `model.head.center_text=True` needs '
-                             f'at least 2 classes, got {num_classes}.')
         self.text_cfg = dict(text_embeddings)
         self.loss_transform = (MODELS.build(loss_transform)
                                if loss_transform is not None else None)
         self.loss_contrast = (MODELS.build(loss_contrast)
                               if loss_contrast is not None else None)
         # Filled by init_weights() or by loading a checkpoint.
+        # t_c, normalised (and centred if asked): logits and L_c.
         self.register_buffer('text_embeds',
                              torch.zeros(num_classes, in_channels))
-        self.register_buffer('neutral_embed', torch.zeros(in_channels))
+        # r_c and r_neu, raw: L_t.
+        self.register_buffer('text_feats',
+                             torch.zeros(num_classes, in_channels))
+        self.register_buffer('neutral_feat', torch.zeros(in_channels))
         self.register_buffer('text_ready', torch.zeros((), dtype=torch.bool))
-        # Python mirror of `text_ready` once it has been seen True: reading
-        # the buffer on every call would sync a GPU and stop tracing.
-        self._ready = False
+        # Python mirrors of what the buffers hold, set when they are filled
+        # (build or load), so that no call reads a buffer's value.
+        self._text_ready = False
+        self._raw_ready = False
 
     # ------------------------------------------------------------------ text
     def init_weights(self) -> None:
-        """Initialise as usual, then compute the class text embeddings."""
+        """Initialise as usual, then compute the class text features."""
         super().init_weights()
         self.build_text_embeddings()
 
     @staticmethod
     def text_names(class_names: Sequence[str],
-                   neutral_class: str = 'neutral') -> List[str]:
+                   neutral_class: Optional[str] = None) -> List[str]:
         """Names the text source encodes: the classes, then the neutral
-        prompt if it is not a class (tools use this to build caches)."""
+        prompt if no class is neutral (tools use this to build caches)."""
         names = list(class_names)
-        if neutral_class not in names:
-            names.append(neutral_class)
+        if find_neutral(class_names, neutral_class) < 0:
+            names.append(NEUTRAL)
         return names
 
     @torch.no_grad()
     def build_text_embeddings(self) -> None:
-        """Run the text source once and store ``t_c`` and ``t_neu``."""
+        """Run the text source once and store ``r_c``, ``r_neu``, ``t_c``."""
         source = MODELS.build(self.text_cfg)
         names = self.text_names(self.class_names, self.neutral_class)
-        embeds = source(names)
-        if embeds.shape != (len(names), self.in_channels):
+        feats = source(names)
+        if feats.shape != (len(names), self.in_channels):
             raise ValueError(
-                f'KENTHead: the text source gives embeddings of shape '
-                f'{tuple(embeds.shape)} for {len(names)} prompts, but the '
+                f'KENTHead: the text source gives features of shape '
+                f'{tuple(feats.shape)} for {len(names)} prompts, but the '
                 f'head expects ({len(names)}, {self.in_channels}): set '
                 '`model.head.in_channels` and `model.neck.out_channels` to '
                 'the text dimension.')
-        embeds = F.normalize(embeds.float(), dim=-1)
+        feats = feats.float()
+        embeds = F.normalize(feats[:self.num_classes], dim=-1)
         if self.center_text:
-            # The mean over the classes only; an extra neutral prompt (no
-            # neutral class) is shifted by the same vector.
-            mean = embeds[:self.num_classes].mean(0, keepdim=True)
-            embeds = F.normalize(embeds - mean, dim=-1)
-        embeds = embeds.to(self.text_embeds)
-        self.text_embeds.copy_(embeds[:self.num_classes])
-        self.neutral_embed.copy_(embeds[self.neutral_index])
+            embeds = F.normalize(embeds - embeds.mean(0, keepdim=True),
+                                 dim=-1)
+        self.text_embeds.copy_(embeds)
+        self.text_feats.copy_(feats[:self.num_classes])
+        self.neutral_feat.copy_(feats[self.neutral_index])
         self.text_ready.fill_(True)
-        self._ready = True
-        print_log(f'KENTHead: text embeddings ready for {names}',
+        self._text_ready = self._raw_ready = True
+        print_log(f'KENTHead: text features ready for {names}',
                   logger='current')
 
-    def _load_from_state_dict(self, *args, **kwargs) -> None:
-        self._ready = False  # read the loaded flag on the next call
-        super()._load_from_state_dict(*args, **kwargs)
+    def _load_from_state_dict(self, state_dict, prefix, *args,
+                              **kwargs) -> None:
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+        ready = state_dict.get(prefix + 'text_ready')
+        if ready is not None:
+            self._text_ready = bool(ready)
+            # Checkpoints of kent_mm < 0.2 hold only the normalised t_c:
+            # fine for inference, but L_t needs the raw features.
+            self._raw_ready = (self._text_ready
+                               and prefix + 'text_feats' in state_dict)
 
-    def _check_ready(self) -> None:
-        if self._ready:
-            return
-        if not bool(self.text_ready):
+    def _check_text(self, training: bool) -> None:
+        if not self._text_ready:
             raise RuntimeError(
-                'KENTHead: text embeddings are not initialised. Call '
+                'KENTHead: text features are not initialised. Call '
                 '`model.init_weights()` (the runner does this before '
                 'training) or load a KENT checkpoint.')
-        self._ready = True
+        if training and self.loss_transform is not None and \
+                not self._raw_ready:
+            raise RuntimeError(
+                'KENTHead: the loaded checkpoint holds no raw text features '
+                '(`head.text_feats`, written since kent_mm 0.2), which L_t '
+                'needs. Call `model.head.build_text_embeddings()` after '
+                'loading (or train from it with `load_from` after '
+                '`init_weights`, whose features it then keeps), or set '
+                '`model.head.loss_transform=None`.')
 
     # --------------------------------------------------------------- forward
     def pre_logits(self, feats: Tuple[torch.Tensor]) -> torch.Tensor:
@@ -176,28 +253,37 @@ class KENTHead(ClsHead):
         return feats[0]
 
     def forward(self, feats: Tuple[torch.Tensor]) -> torch.Tensor:
-        """Cosine logits ``(N, num_classes)``."""
-        self._check_ready()
+        """Cosine logits ``(N, num_classes)``, float32."""
         v = self.pre_logits(feats)
-        # s * cos(v, t_c) = s * (v . t_c) / max(|v|, eps), as F.normalize
-        # computes it, but dividing the (N, C) logits rather than the (N, D)
-        # features, and with linalg.vector_norm: Tensor.norm (which
-        # F.normalize calls) runs a long Python path that shows at batch 1.
-        norm = torch.linalg.vector_norm(v, dim=-1, keepdim=True)
-        return (F.linear(v, self.text_embeds) / norm.clamp_min(1e-12) *
-                self.logit_scale)
+        with torch.autocast(v.device.type, enabled=False):
+            v = _upcast(v)
+            # s * cos(v, t_c) = s * (v . t_c) / max(|v|, eps): the (N, C)
+            # logits are divided, not the (N, D) features.
+            norm = torch.linalg.vector_norm(v, dim=-1, keepdim=True)
+            return (F.linear(v, self.text_embeds.to(v.dtype)) /
+                    norm.clamp_min(1e-12) * self.logit_scale)
+
+    def predict(self,
+                feats: Tuple[torch.Tensor],
+                data_samples: Optional[List[DataSample]] = None
+                ) -> List[DataSample]:
+        """As :meth:`ClsHead.predict`, refusing empty text buffers."""
+        self._check_text(training=False)
+        return super().predict(feats, data_samples)
 
     def loss(self, feats: Tuple[torch.Tensor], data_samples: List[DataSample],
              **kwargs) -> dict:
         """L_s, L_t and L_c for a batch.
 
         Args:
-            feats (tuple[Tensor]): ``(v, n)`` from :class:`E2NNeck`.
+            feats (tuple[Tensor]): ``(v, n)`` from :class:`E2NNeck`, each
+                ``(N, D)``.
             data_samples (list[DataSample]): With ``gt_label``.
 
         Returns:
             dict[str, Tensor]: ``loss_s``, ``loss_t``, ``loss_c``.
         """
+        self._check_text(training=True)
         if len(feats) < 2 and (self.loss_transform or self.loss_contrast):
             raise ValueError(
                 'KENTHead.loss needs (v, n) from the neck (use E2NNeck); got '
@@ -210,18 +296,19 @@ class KENTHead(ClsHead):
         cls_score = self(feats)
         target = torch.cat([s.gt_label for s in data_samples])
         losses = dict()
-        losses['loss_s'] = self.loss_module(
-            cls_score, target, avg_factor=cls_score.size(0), **kwargs)
-        v, n = feats[0], feats[-1]
-        text = self.text_embeds[target]
-        non_neutral = target != self.neutral_index
-        if self.loss_transform is not None:
-            losses['loss_t'] = self.loss_transform(v, n, text,
-                                                   self.neutral_embed,
-                                                   non_neutral)
-        if self.loss_contrast is not None:
-            losses['loss_c'] = self.loss_contrast(v, n, text, non_neutral,
-                                                  target)
+        with torch.autocast(cls_score.device.type, enabled=False):
+            losses['loss_s'] = self.loss_module(
+                cls_score, target, avg_factor=cls_score.size(0), **kwargs)
+            v, n = _upcast(feats[0]), _upcast(feats[-1])
+            non_neutral = target != self.neutral_index
+            if self.loss_transform is not None:
+                losses['loss_t'] = self.loss_transform(
+                    v, n, self.text_feats[target].to(v.dtype),
+                    self.neutral_feat.to(v.dtype), non_neutral)
+            if self.loss_contrast is not None:
+                losses['loss_c'] = self.loss_contrast(
+                    v, n, self.text_embeds[target].to(v.dtype), non_neutral,
+                    target)
         if self.cal_acc:
             acc = Accuracy.calculate(cls_score, target, topk=self.topk)
             losses.update(

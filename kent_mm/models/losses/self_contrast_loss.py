@@ -16,10 +16,14 @@ class SelfContrastLoss(nn.Module):
     With anchor a_i = t_{y_i}, positive p_i = v_i and negative q_i = n_i (all
     L2-normalised) and the samples that count (non-neutral):
 
-    - ``mode='matched'`` (default): ``mean_i(cos(a_i, q_i) - cos(a_i, p_i))
-      + margin`` -- each anchor sees only its own positive and negative.
-    - ``mode='all_pairs'``: the official KE2NT code, ``mean(A Nᵀ - A Pᵀ) +
-      margin`` over the whole B x B matrix (every anchor with every sample).
+    - ``mode='all_pairs'`` (default): the authors' code, ``mean(A Nᵀ - A Pᵀ)
+      + margin`` over the whole B x B matrix (every anchor with every
+      sample). Since the mean of a bilinear form is the form of the means,
+      this pulls the mean of the v's towards the mean anchor and pushes the
+      mean of the n's away from it.
+    - ``mode='matched'``: ``mean_i(cos(a_i, q_i) - cos(a_i, p_i)) + margin``
+      -- each anchor sees only its own positive and negative (the
+      per-sample reading of the paper's description).
     - ``mode='cross_sample'``: ordinary contrastive learning (the paper's
       "CL" baseline of Fig. 4): the negatives of anchor i are the
       representations v_j of samples of other classes instead of n_i;
@@ -38,7 +42,7 @@ class SelfContrastLoss(nn.Module):
     MODES = ('matched', 'all_pairs', 'cross_sample')
 
     def __init__(self,
-                 mode: str = 'matched',
+                 mode: str = 'all_pairs',
                  margin: float = 2.0,
                  loss_weight: float = 1.0) -> None:
         super().__init__()

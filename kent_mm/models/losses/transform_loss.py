@@ -23,13 +23,16 @@ def masked_mean(values: torch.Tensor, mask: Optional[torch.Tensor],
 
 @MODELS.register_module()
 class EmotionalToNeutralLoss(nn.Module):
-    """L_t = mean_i (1 - cos(v_i - n_i, t_{y_i} - t_neu)).
+    """L_t = mean_i (1 - cos(v_i - n_i, r_{y_i} - r_neu)).
 
     The visual change from the neutral representation ``n`` to the expression
     representation ``v`` should point the way the text changes from the
-    neutral prompt to the expression prompt.
+    neutral prompt to the expression prompt. As in the authors' code, the
+    text direction is the difference of the RAW (unnormalised) text features
+    ``r``, normalised afterwards; ``normalise(t_y - t_neu)`` of normalised
+    features points elsewhere whenever the prompts' norms differ.
 
-    Neutral rule: for a neutral-labelled sample ``t_y - t_neu = 0`` has no
+    Neutral rule: for a neutral-labelled sample ``r_y - r_neu = 0`` has no
     direction, so such samples are excluded (``mask`` False) and the mean is
     over the remaining samples; a batch without any gives 0.
 
@@ -54,8 +57,8 @@ class EmotionalToNeutralLoss(nn.Module):
         Args:
             visual (Tensor): v, ``(N, D)``.
             neutral (Tensor): n = F_n(v), ``(N, D)``.
-            text (Tensor): t_{y_i} per sample, ``(N, D)``, normalised.
-            text_neutral (Tensor): t_neu, ``(D,)``, normalised.
+            text (Tensor): raw text features r_{y_i} per sample, ``(N, D)``.
+            text_neutral (Tensor): raw neutral text feature r_neu, ``(D,)``.
             mask (Tensor, optional): ``(N,)`` bool, samples that count.
 
         Returns:

@@ -2,17 +2,20 @@
 from typing import Dict, List, Optional, Sequence
 
 import torch
-import torch.nn.functional as F
 
 from .prompts import KENT_TEMPLATES, build_prompts
 
 
 class BaseTextEmbeddings:
-    """A source of frozen, L2-normalised class text embeddings.
+    """A source of frozen class text features.
 
     A source is called once (when the head is initialised) with the class
-    names and returns one embedding per name. Several templates per class are
-    averaged as in CLIP zero-shot classification.
+    names and returns one *raw* (unnormalised) feature per name, as the text
+    encoder outputs it: KENT's L_t subtracts raw features before normalising
+    (``normalise(r_y - r_neu)``, as the authors' code), while the logits and
+    L_c use the normalised features. With several templates per class the
+    raw features of the templates are averaged (with one template, KENT's
+    default, this is the encoder output itself).
 
     Args:
         templates (Sequence[str]): Prompt templates, ``{}`` = class name.
@@ -32,11 +35,10 @@ class BaseTextEmbeddings:
         return build_prompts(words, self.templates)
 
     def __call__(self, class_names: Sequence[str]) -> torch.Tensor:
-        """Return ``(len(class_names), D)`` L2-normalised embeddings."""
+        """Return the ``(len(class_names), D)`` raw text features."""
         raise NotImplementedError
 
     @staticmethod
-    def average_templates(embeds: torch.Tensor) -> torch.Tensor:
-        """``(C, K, D)`` per-template embeddings -> ``(C, D)`` normalised."""
-        embeds = F.normalize(embeds.float(), dim=-1).mean(dim=1)
-        return F.normalize(embeds, dim=-1)
+    def average_templates(feats: torch.Tensor) -> torch.Tensor:
+        """``(C, K, D)`` raw per-template features -> ``(C, D)`` raw mean."""
+        return feats.float().mean(dim=1)

@@ -1,4 +1,4 @@
-"""Text-embedding cache files: tensors plus the metadata that made them."""
+"""Text-feature cache files: raw features plus the metadata that made them."""
 import os.path as osp
 from typing import Any, Dict, Sequence
 
@@ -6,39 +6,54 @@ import torch
 
 from kent_mm.utils import atomic_torch_save, safe_load
 
-CACHE_VERSION = 1
+#: 2: raw (unnormalised) features in ``features``. 1 (older kent_mm) held
+#: only L2-normalised ``embeddings``, which KENT's L_t cannot use.
+CACHE_VERSION = 2
 #: Metadata fields that must match between a cache and its user.
 CHECKED_FIELDS = ('model_name', 'pretrained', 'class_names', 'prompts')
 
 
-def save_text_cache(path: str, embeds: torch.Tensor,
+def save_text_cache(path: str, features: torch.Tensor,
                     meta: Dict[str, Any]) -> None:
-    """Write ``embeds`` ``(C, D)`` and ``meta`` atomically to ``path``."""
+    """Write raw ``features`` ``(C, D)`` and ``meta`` atomically to ``path``."""
     atomic_torch_save(
-        dict(version=CACHE_VERSION, embeddings=embeds.float().cpu(),
+        dict(version=CACHE_VERSION, features=features.float().cpu(),
              meta=dict(meta)), path)
 
 
 def load_text_cache(path: str) -> Dict[str, Any]:
-    """Load a cache with ``weights_only=True`` and check its structure."""
+    """Load a cache with ``weights_only=True`` and check its structure.
+
+    Raises:
+        FileNotFoundError: If ``path`` does not exist.
+        ValueError: If the file is no kent_mm text cache, has another format
+            version (an old cache holds no raw features), or its features do
+            not match its class names.
+    """
+    rebuild = ('Rebuild it with `python tools/build_text_embeddings.py CONFIG '
+               f'--out {path}`.')
     if not osp.isfile(path):
         raise FileNotFoundError(
-            f'Text-embedding file {path} does not exist; make it with '
+            f'Text-feature file {path} does not exist; make it with '
             '`python tools/build_text_embeddings.py CONFIG --out FILE`.')
     data = safe_load(path)
-    if not isinstance(data, dict) or 'embeddings' not in data or \
-            'meta' not in data:
-        raise ValueError(f'{path} is not a kent_mm text-embedding file '
-                         '(expected keys "embeddings" and "meta").')
+    if not isinstance(data, dict) or 'meta' not in data:
+        raise ValueError(f'{path} is not a kent_mm text-feature file '
+                         '(expected keys "version", "features" and "meta").')
     if data.get('version') != CACHE_VERSION:
-        raise ValueError(f'{path}: unsupported text-embedding file version '
-                         f'{data.get("version")!r} (expected {CACHE_VERSION})')
-    emb = data['embeddings']
+        raise ValueError(
+            f'{path}: text-feature file version {data.get("version")!r}, '
+            f'expected {CACHE_VERSION}. Version 1 files hold only normalised '
+            'embeddings, but KENT\'s L_t subtracts the raw text features. '
+            + rebuild)
+    feats = data.get('features')
     names = data['meta'].get('class_names', ())
-    if not torch.is_tensor(emb) or emb.ndim != 2 or emb.shape[0] != len(names):
-        raise ValueError(f'{path}: field "embeddings" must be a (C, D) tensor '
-                         f'with one row per entry of meta.class_names '
-                         f'({len(names)}), got {tuple(getattr(emb, "shape", ()))}')
+    if (not torch.is_tensor(feats) or feats.ndim != 2
+            or feats.shape[0] != len(names)):
+        raise ValueError(
+            f'{path}: field "features" must be a (C, D) tensor with one row '
+            f'per entry of meta.class_names ({len(names)}), got '
+            f'{tuple(getattr(feats, "shape", ()))}. ' + rebuild)
     return data
 
 
@@ -51,11 +66,10 @@ def check_text_cache(path: str, meta: Dict[str, Any],
             continue
         have, want = meta.get(field), expected[field]
         if isinstance(have, (list, tuple)):
-            have = _to_lists(have)
-            want = _to_lists(want)
+            have, want = _to_lists(have), _to_lists(want)
         if have != want:
             raise ValueError(
-                f'Text-embedding file {path} does not match the config: field '
+                f'Text-feature file {path} does not match the config: field '
                 f'"{field}" is {have!r} in the file but {want!r} in the '
                 'config. Rebuild it with tools/build_text_embeddings.py or fix '
                 'the config.')

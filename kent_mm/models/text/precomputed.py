@@ -1,4 +1,4 @@
-"""Class text embeddings read from a file."""
+"""Class text features read from a file."""
 from typing import Dict, Optional, Sequence
 
 import torch
@@ -11,7 +11,9 @@ from .cache import check_text_cache, load_text_cache
 
 @MODELS.register_module()
 class PrecomputedTextEmbeddings(BaseTextEmbeddings):
-    """Embeddings from a file written by ``tools/build_text_embeddings.py``.
+    """Raw text features from a file written by
+    ``tools/build_text_embeddings.py`` (or any tool using
+    :func:`~kent_mm.models.text.save_text_cache`).
 
     Any text encoder can produce the file; it stores the model name,
     pretrained tag, class names and prompts next to the ``(C, D)`` tensor.
@@ -19,7 +21,7 @@ class PrecomputedTextEmbeddings(BaseTextEmbeddings):
     optional fields below are checked only when given.
 
     Args:
-        file (str): The embedding file.
+        file (str): The feature file.
         model_name (str, optional): Expected ``meta.model_name``.
         pretrained (str, optional): Expected ``meta.pretrained``.
         templates (Sequence[str], optional): If given, the prompts in the
@@ -54,4 +56,4 @@ class PrecomputedTextEmbeddings(BaseTextEmbeddings):
             print_log(f'!!! {self.file} was made by a randomly initialised '
                       'text tower: it carries no language knowledge.',
                       logger='current', level=30)
-        return data['embeddings']
+        return data['features']

@@ -104,7 +104,7 @@ def test_neutral_prompt_added_when_dataset_has_no_neutral(tmp_path):
                                   file=path)))
     head.init_weights()
     assert head.text_embeds.shape == (2, 3)
-    assert torch.equal(head.neutral_embed, torch.tensor([0., 0., 1.]))
+    assert torch.equal(head.neutral_feat, torch.tensor([0., 0., 1.]))
     assert head.neutral_index == -1
 
 
@@ -122,7 +122,7 @@ def test_predict_returns_scores_and_labels(text_file):
 def test_text_embeddings_get_no_gradient_and_are_not_parameters(text_file):
     head = make_head(text_file)
     names = [n for n, _ in head.named_parameters()]
-    assert not any('text' in n or 'neutral_embed' in n for n in names)
+    assert not any('text' in n or 'neutral' in n for n in names)
     assert not head.text_embeds.requires_grad
 
 
@@ -133,19 +133,125 @@ def test_uninitialised_head_refuses_to_predict(text_file):
              text_embeddings=dict(type='PrecomputedTextEmbeddings',
                                   file=text_file)))
     with pytest.raises(RuntimeError, match='not initialised'):
-        head((torch.randn(1, 3), ))
+        head.predict((torch.randn(1, 3), ))
+    with pytest.raises(RuntimeError, match='not initialised'):
+        head.loss((torch.randn(1, 3), torch.randn(1, 3)), samples([0]))
 
 
 def test_loading_an_uninitialised_state_resets_the_ready_flag(text_file):
-    # The head mirrors `text_ready` in Python after the first check; a
-    # state dict whose flag is False must bring the refusal back.
     head = make_head(text_file)
-    head((torch.randn(1, 3), ))
+    head.predict((torch.randn(1, 3), ))
     state = head.state_dict()
     state['text_ready'] = torch.tensor(False)
     head.load_state_dict(state)
     with pytest.raises(RuntimeError, match='not initialised'):
-        head((torch.randn(1, 3), ))
+        head.predict((torch.randn(1, 3), ))
+
+
+def test_checkpoint_without_raw_features_predicts_but_refuses_l_t(text_file):
+    # kent_mm < 0.2 saved only the normalised t_c (`neutral_embed`, no
+    # `text_feats`/`neutral_feat`): fine for inference, not for L_t.
+    head = make_head(text_file)
+    old = {k: v for k, v in head.state_dict().items()
+           if k not in ('text_feats', 'neutral_feat')}
+    old['neutral_embed'] = torch.tensor([0., 0., 1.])
+    fresh = MODELS.build(
+        dict(type='KENTHead', num_classes=3, class_names=CLASSES,
+             in_channels=3, logit_scale=10.,
+             text_embeddings=dict(type='PrecomputedTextEmbeddings',
+                                  file=text_file)))
+    fresh.load_state_dict(old, strict=False)
+    assert int(fresh.predict((torch.tensor([[0., 2., 0.]]), ))[0]
+               .pred_label) == 1
+    with pytest.raises(RuntimeError, match='raw text features'):
+        fresh.loss((torch.randn(1, 3), torch.randn(1, 3)), samples([0]))
+    fresh.build_text_embeddings()  # the documented way back
+    fresh.loss((torch.randn(1, 3), torch.randn(1, 3)), samples([0]))
+
+
+def test_l_t_uses_the_normalised_difference_of_raw_text_features(tmp_path):
+    # Raw features of different norms: normalise(r_y - r_neu) differs from
+    # normalise(t_y - t_neu) of the normalised features.
+    raw = torch.tensor([[4., 0., 0.], [0., 1., 0.], [0., 0., 1.]])
+    path = str(tmp_path / 'text.pth')
+    save_text_cache(path, raw, dict(class_names=list(CLASSES)))
+    head = make_head(path, loss_contrast=None)
+    assert torch.equal(head.text_feats, raw)
+    assert torch.equal(head.text_embeds, torch.eye(3))
+    # v - n along r_hap - r_neu = (4, 0, -1): L_t = 0. Along the normalised
+    # difference (1, 0, -1) it would not be.
+    v = torch.tensor([[4., 0., 0.]])
+    n = torch.tensor([[0., 0., 1.]])
+    assert head.loss((v, n), samples([0]))['loss_t'].item() == \
+        pytest.approx(0., abs=1e-6)
+    v2 = torch.tensor([[1., 0., 0.]])
+    assert head.loss((v2, n), samples([0]))['loss_t'].item() > 0.02
+
+
+@pytest.mark.parametrize('names, neutral', [
+    (('Happy', 'Sad', 'Neutral'), 2),       # folder spellings
+    (('neutrality', 'anger', 'fear'), 0),   # alias
+    (('surprise', 'fear', 'disgust'), -1),  # no neutral: extra prompt
+])
+def test_neutral_class_is_found_through_the_emotion_vocabulary(
+        tmp_path, names, neutral):
+    from kent_mm.models.heads.kent_head import find_neutral
+    assert find_neutral(names) == neutral
+    text_names = KENTHead.text_names(names)
+    assert text_names == list(names) + (['neutral'] if neutral < 0 else [])
+    path = str(tmp_path / 'text.pth')
+    raw = torch.randn(len(text_names), 3)
+    save_text_cache(path, raw, dict(class_names=text_names))
+    head = MODELS.build(dict(
+        type='KENTHead', class_names=names, num_classes=3, in_channels=3,
+        text_embeddings=dict(type='PrecomputedTextEmbeddings', file=path)))
+    head.init_weights()
+    assert head.neutral_index == neutral
+    assert torch.equal(head.neutral_feat, raw[neutral])
+
+
+def test_misspelt_neutral_is_an_error_not_an_expression(text_file):
+    with pytest.raises(ValueError, match="'nuetral'.*neutral_class"):
+        KENTHead(num_classes=3, class_names=('happiness', 'sadness',
+                                             'nuetral'),
+                 text_embeddings=dict(type='PrecomputedTextEmbeddings',
+                                      file=text_file))
+    # Named explicitly, any spelling is the neutral class.
+    head = KENTHead(num_classes=3, class_names=('joy', 'gloom', 'calm'),
+                    neutral_class='calm',
+                    text_embeddings=dict(type='PrecomputedTextEmbeddings',
+                                         file=text_file))
+    assert head.neutral_index == 2
+    with pytest.raises(ValueError, match='neutral_class'):
+        KENTHead(num_classes=2, class_names=('joy', 'gloom'),
+                 neutral_class='calm',
+                 text_embeddings=dict(type='PrecomputedTextEmbeddings',
+                                      file=text_file))
+
+
+def test_half_model_gives_finite_logits_and_losses_for_tiny_features(
+        text_file):
+    # An explicit .half() model (no autocast): norms of tiny fp16 features
+    # underflow, which must not become NaN.
+    head = make_head(text_file).half()
+    v = torch.full((2, 3), 1e-5, dtype=torch.float16)
+    v[1] = 0.
+    n = torch.full((2, 3), -1e-5, dtype=torch.float16)
+    logits = head((v, ))
+    assert torch.isfinite(logits).all()
+    losses = head.loss((v, n), samples([0, 1]))
+    for value in losses.values():
+        assert torch.isfinite(value)
+
+
+def test_logits_under_autocast_are_float32_cosines(text_file):
+    head = make_head(text_file)
+    v = torch.randn(4, 3)
+    ref = head((v, ))
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        out = head((v.bfloat16(), ))
+    assert out.dtype == torch.float32
+    torch.testing.assert_close(out, ref, atol=0.1, rtol=0.02)
 
 
 def test_config_errors_name_the_field(text_file):
@@ -186,7 +292,8 @@ def test_center_text_removes_the_shared_prompt_component(tmp_path):
     # Centred anchors = normalised offsets: the common part is gone.
     expected = F.normalize(offsets, dim=-1)
     assert torch.allclose(centred.text_embeds, expected, atol=1e-5)
-    assert torch.allclose(centred.neutral_embed, expected[2], atol=1e-5)
+    # L_t's raw features are not centred (their differences are unchanged).
+    assert torch.equal(centred.text_feats, common + offsets)
     # Default (False) keeps the official embeddings untouched.
     assert torch.allclose(plain.text_embeds,
                           F.normalize(common + offsets, dim=-1))

@@ -31,6 +31,9 @@ def test_embedding_head_has_official_structure():
     assert (lin1.in_features, lin1.out_features) == (768, 768)
     assert (lin2.in_features, lin2.out_features) == (768, 512)
     assert neck.neutral[0].out_features == 128
+    # The authors' BatchNorm1d(eps=2e-5), not PyTorch's 1e-5.
+    assert bn1.eps == bn2.eps == 2e-5
+    assert E2NNeck(in_channels=8, norm_eps=1e-3).embed[1].eps == 1e-3
 
 
 def trained_like_neck(**kwargs):
@@ -58,130 +61,61 @@ def test_fuse_affine_matches_the_chain_and_refuses_non_affine_layers():
     chain = torch.nn.Sequential(
         torch.nn.Linear(5, 4), torch.nn.BatchNorm1d(4, affine=False),
         torch.nn.Linear(4, 3, bias=False), torch.nn.BatchNorm1d(3)).eval()
-    with torch.no_grad():
-        chain[1].running_mean.normal_()
-        chain[3].running_var.uniform_(0.5, 2.)
-        chain[3].bias.normal_()
-        x = torch.randn(6, 5)
-        weight, bias = fuse_affine(chain)
-        assert weight.shape == (3, 5) and bias.shape == (3, )
-        assert weight.dtype == torch.float32
-        torch.testing.assert_close(x @ weight.t() + bias, chain(x))
-    assert fuse_affine([torch.nn.Linear(3, 3), torch.nn.ReLU()]) is None
-    assert fuse_affine([torch.nn.BatchNorm1d(3).train()]) is None
-    assert fuse_affine([]) is None
+    for m in chain:
+        if isinstance(m, torch.nn.BatchNorm1d):
+            m.running_mean.normal_()
+            m.running_var.uniform_(0.5, 2.)
+    x = torch.randn(6, 5)
+    fused = fuse_affine(list(chain))
+    assert isinstance(fused, torch.nn.Linear)
+    torch.testing.assert_close(fused(x), chain(x), atol=1e-5, rtol=1e-5)
+    with pytest.raises(TypeError, match='ReLU'):
+        fuse_affine([torch.nn.Linear(5, 4), torch.nn.ReLU()])
 
 
-def test_eval_without_grad_uses_the_fused_head_with_the_same_output():
+def test_switch_to_deploy_gives_the_same_v_with_one_linear():
     neck = trained_like_neck()
-    x = torch.randn(3, 16, 2, 2)
-    with torch.no_grad():
-        v = neck((x, ))[0]
-    assert neck._fused is not None and neck._fused[3] is not None
-    torch.testing.assert_close(v, layer_by_layer(neck, x))
-    with torch.inference_mode():
-        torch.testing.assert_close(neck((x, ))[0], v)
-        # Batch 1 (a 1-row product with the stored W.T).
-        torch.testing.assert_close(neck((x[:1], ))[0], v[:1])
+    x = (torch.randn(4, 16, 3, 3), )
+    ref = neck(x)[0].detach()
+    neck.switch_to_deploy()
+    assert neck.deploy and isinstance(neck.embed, torch.nn.Linear)
+    torch.testing.assert_close(neck(x)[0], ref, atol=1e-5, rtol=1e-5)
+    neck.switch_to_deploy()  # idempotent
+    assert isinstance(neck.embed, torch.nn.Linear)
 
 
-def test_grad_enabled_eval_runs_the_layers_so_they_get_gradients():
-    # E.g. fine-tuning with frozen BatchNorm statistics in eval mode.
+def test_deploy_checkpoint_loads_into_a_deploy_neck():
     neck = trained_like_neck()
-    neck((torch.randn(3, 16, 2, 2), ))[0].sum().backward()
-    assert neck._fused is None
-    assert neck.embed[0].weight.grad is not None
+    neck.switch_to_deploy()
+    x = (torch.randn(2, 16), )
+    deployed = E2NNeck(in_channels=16, out_channels=8, deploy=True).eval()
+    deployed.load_state_dict(neck.state_dict())
+    torch.testing.assert_close(deployed(x)[0], neck(x)[0])
 
 
-def test_fused_head_follows_every_change_of_the_layers():
-    neck = trained_like_neck()
-    x = torch.randn(3, 16, 2, 2)
+def test_inference_uses_no_float64_for_devices_without_it():
+    # Apple MPS has no float64: neither the eval forward nor the fusion may
+    # run float64 ops on the model's device (the fusion runs it on the CPU,
+    # which this test cannot tell apart here, so it watches the forward).
+    from torch.overrides import TorchFunctionMode
 
-    def check():
-        with torch.no_grad():
-            torch.testing.assert_close(neck((x, ))[0],
-                                       layer_by_layer(neck, x))
-
-    check()
-    # In-place update (what optimizers and copy_ do).
-    with torch.no_grad():
-        neck.embed[0].weight.mul_(2.)
-    check()
-    # load_state_dict, including a whole other model.
-    other = trained_like_neck()
-    with torch.no_grad():
-        other.embed[2].weight.normal_()
-    neck.load_state_dict(other.state_dict())
-    check()
-    # Training steps move the BatchNorm running statistics.
-    neck.train()
-    neck((torch.randn(4, 16, 2, 2) + 3., ))
-    neck.eval()
-    check()
-    # In-place change of a running statistic in eval mode.
-    with torch.no_grad():
-        neck.embed[3].running_mean.add_(1.)
-    check()
-    neck.embed[1].reset_running_stats()
-    check()
-    # Dtype conversion.
-    neck.double()
-    x = x.double()
-    check()
-    assert neck._fused[3][0].dtype == torch.float64
-
-
-def test_fuse_eval_false_keeps_the_layers():
-    neck = trained_like_neck(fuse_eval=False)
-    with torch.no_grad():
-        neck((torch.randn(3, 16, 2, 2), ))
-    assert neck._fused is None
-
-
-def test_unfusable_embedding_falls_back_to_the_layers():
-    neck = trained_like_neck()
-    neck.embed.insert(2, torch.nn.ReLU())  # a user's non-linear variant
-    neck.eval()
-    x = torch.randn(3, 16, 2, 2)
-    with torch.no_grad():
-        v = neck((x, ))[0]
-    assert neck._fused[3] is None
-    torch.testing.assert_close(v, layer_by_layer(neck, x))
-
-
-def test_hooked_or_training_layers_run_as_they_are():
-    neck = trained_like_neck()
-    x = torch.randn(3, 16, 2, 2)
-    with torch.no_grad():
-        neck((x, ))  # a valid cache exists
+    class Float64Watch(TorchFunctionMode):
         seen = []
-        handle = neck.embed[2].register_forward_hook(
-            lambda m, i, o: seen.append(o.shape))
-        neck((x, ))
-        assert seen == [(3, 8)]  # the hook saw its layer run
-        handle.remove()
-        # A BatchNorm put in train mode on its own uses batch statistics.
-        neck.embed[1].train()
-        torch.testing.assert_close(neck((x, ))[0], layer_by_layer(neck, x))
-        assert neck.embed[1].num_batches_tracked.item() > 0
 
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            out = func(*args, **(kwargs or {}))
+            if isinstance(out, torch.Tensor) and out.dtype == torch.float64:
+                self.seen.append(func)
+            return out
 
-def test_batch_one_under_cpu_autocast():
-    # bf16 features against the float32 fused weights: autocast must cast
-    # them as it does for the layers (addmv, for one, is not cast).
     neck = trained_like_neck()
-    x = torch.randn(1, 16, 2, 2)
-    with torch.no_grad(), torch.autocast('cpu', dtype=torch.bfloat16):
-        v = neck((x.bfloat16(), ))[0]
-    torch.testing.assert_close(v.float(), layer_by_layer(neck, x),
-                               atol=0.1, rtol=0.05)
+    x = (torch.randn(1, 16, 2, 2), )
+    with torch.no_grad(), Float64Watch() as watch:
+        neck(x)
+    assert watch.seen == []
 
 
-def test_model_built_under_inference_mode_runs_its_layers():
-    # Inference tensors have no version counter to check a cache against.
-    with torch.inference_mode():
-        neck = trained_like_neck()
-        x = torch.randn(2, 16, 2, 2)
-        v = neck((x, ))[0]
-        torch.testing.assert_close(v, neck.embed(neck.gap(x).flatten(1)))
-    assert neck._fused is None
+def test_half_model_gives_finite_v_for_tiny_features():
+    neck = trained_like_neck().half()
+    v, = neck((torch.full((2, 16), 1e-6, dtype=torch.float16), ))
+    assert torch.isfinite(v).all()

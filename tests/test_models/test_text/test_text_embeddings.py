@@ -42,12 +42,14 @@ def random_clip_cache(tmp_path_factory):
     return path, embeds
 
 
-def test_open_clip_embeddings_are_normalised_and_cached(random_clip_cache):
-    path, embeds = random_clip_cache
-    assert embeds.shape == (3, 512)
-    assert torch.allclose(embeds.norm(dim=1), torch.ones(3), atol=1e-5)
+def test_open_clip_features_are_raw_and_cached(random_clip_cache):
+    # Raw encoder outputs (L_t subtracts them before normalising), the
+    # mean over the templates.
+    path, feats = random_clip_cache
+    assert feats.shape == (3, 512)
+    assert not torch.allclose(feats.norm(dim=1), torch.ones(3), atol=1e-2)
     data = load_text_cache(path)
-    assert torch.equal(data['embeddings'], embeds)
+    assert torch.equal(data['features'], feats)
     meta = data['meta']
     assert meta['class_names'] == CLASSES
     assert meta['model_name'] == 'ViT-B-16-quickgelu'
@@ -95,7 +97,7 @@ def test_precomputed_file_checks(tmp_path):
         missing(CLASSES)
     bad = str(tmp_path / 'bad.pth')
     torch.save({'weights': torch.zeros(3)}, bad)
-    with pytest.raises(ValueError, match='not a kent_mm text-embedding file'):
+    with pytest.raises(ValueError, match='not a kent_mm text-feature file'):
         load_text_cache(bad)
     wrong_rows = str(tmp_path / 'rows.pth')
     save_text_cache(wrong_rows, torch.zeros(2, 4),
