@@ -18,7 +18,7 @@ if [ ! -f "$DATA_ROOT/EmoLabel/list_patition_label.txt" ]; then
 fi
 
 if [ -n "${CLIP_WEIGHTS:-}" ]; then
-  TEXT_OPTS="model.head.text_embeddings.pretrained=$CLIP_WEIGHTS"
+  TEXT_OPTS="model.head.text_embeddings.weights_file=$CLIP_WEIGHTS"
 else
   TEXT_OPTS="model.head.text_embeddings.pretrained=None model.head.text_embeddings.allow_random_init=True"
 fi

@@ -1,7 +1,9 @@
 """The KENT head: classification against frozen text embeddings."""
+import math
 from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
+import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.logging import print_log
 from mmpretrain.evaluation.metrics import Accuracy
@@ -104,8 +106,12 @@ class KENTHead(ClsHead):
         neutral_class (str, optional): The neutral class, named as in
             ``class_names``. Defaults to the class whose canonical name is
             'neutral'.
-        logit_scale (float): Temperature of the cosine logits (CLIP's
-            exp(logit_scale) = 100, as in the official code).
+        logit_scale (float): Scale (inverse temperature) of the cosine
+            logits (CLIP's exp(logit_scale) = 100, as in the official code).
+        learn_scale (bool): Learn the scale, as CLIP does, from
+            ``logit_scale`` (parameter ``log_scale``, its log; capped at 100).
+            Exclude it from weight decay (``paramwise_cfg=dict(custom_keys=
+            {'head.log_scale': dict(decay_mult=0.)})``). Defaults to False.
         center_text (bool): Subtract the mean of the normalised class
             embeddings from every one (then re-normalise) before the logits
             and L_c. Not in the paper (default False): it spreads nearly
@@ -127,6 +133,7 @@ class KENTHead(ClsHead):
                  in_channels: int = 512,
                  neutral_class: Optional[str] = None,
                  logit_scale: float = 100.,
+                 learn_scale: bool = False,
                  center_text: bool = False,
                  loss: dict = dict(type='CrossEntropyLoss', loss_weight=1.0),
                  loss_transform: Optional[dict] = dict(
@@ -158,6 +165,8 @@ class KENTHead(ClsHead):
         self.neutral_class = neutral_class
         self.neutral_index = find_neutral(class_names, neutral_class)
         self.logit_scale = float(logit_scale)
+        self.log_scale = (nn.Parameter(torch.tensor(math.log(logit_scale)))
+                          if learn_scale else None)
         self.center_text = bool(center_text)
         self.text_cfg = dict(text_embeddings)
         self.loss_transform = (MODELS.build(loss_transform)
@@ -260,8 +269,10 @@ class KENTHead(ClsHead):
             # s * cos(v, t_c) = s * (v . t_c) / max(|v|, eps): the (N, C)
             # logits are divided, not the (N, D) features.
             norm = torch.linalg.vector_norm(v, dim=-1, keepdim=True)
+            scale = (self.logit_scale if self.log_scale is None else
+                     self.log_scale.to(v.dtype).exp().clamp(max=100.))
             return (F.linear(v, self.text_embeds.to(v.dtype)) /
-                    norm.clamp_min(1e-12) * self.logit_scale)
+                    norm.clamp_min(1e-12) * scale)
 
     def predict(self,
                 feats: Tuple[torch.Tensor],

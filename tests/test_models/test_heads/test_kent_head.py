@@ -297,3 +297,15 @@ def test_center_text_removes_the_shared_prompt_component(tmp_path):
     # Default (False) keeps the official embeddings untouched.
     assert torch.allclose(plain.text_embeds,
                           F.normalize(common + offsets, dim=-1))
+
+
+def test_learnable_scale_starts_at_logit_scale_and_trains(text_file):
+    head = make_head(text_file, learn_scale=True)
+    v = torch.tensor([[2., 0., 0.]])
+    torch.testing.assert_close(head((v, )), torch.tensor([[10., 0., 0.]]))
+    losses = head.loss((v, torch.zeros(1, 3)), samples([0]))
+    losses['loss_s'].backward()
+    assert head.log_scale.grad is not None and head.log_scale.grad != 0
+    with torch.no_grad():
+        head.log_scale.fill_(10.)  # capped at 100, as CLIP
+    assert head((v, ))[0, 0].item() == pytest.approx(100.)
