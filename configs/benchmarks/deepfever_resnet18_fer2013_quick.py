@@ -1,7 +1,8 @@
 # DeepFEVER real-data proxy on FER2013 at a small CPU budget (its encoder
 # is compared by linear probe, docs/deepfever.md): expression CE + label
-# triplets (batch 16 triplets = 48 images) per iteration, 48x48 input, from scratch, 768 iterations (each sees 64
-# expression + 48 triplet images: 86k images, 3 epochs of FER2013).
+# triplets (batch 16 triplets = 48 images) per iteration, 48x48 input,
+# from scratch, 768 iterations (each sees 64 expression + 48 triplet
+# images: 86k images, 3 epochs of FER2013).
 _base_ = ['../deepfever_resnet18_fer2013.py']
 img_size = 48
 train_pipeline = [
