@@ -1,13 +1,7 @@
 # The DeepFEVER Swin-T encoder alone (backbone + GAP -> (N, 768)), see
-# ./deepfever_resnet18_encoder.py.
-_base_ = ['./deepfever_resnet18_encoder.py']
+# ./deepfever_resnet18_encoder.py. Weights come from the checkpoint.
+_base_ = [
+    './deepfever_resnet18_encoder.py', './_base_/models/swin-t_112.py'
+]
 
-model = dict(
-    backbone=dict(
-        _delete_=True,
-        type='SwinTransformer',
-        arch='tiny',
-        img_size=112,
-        patch_size=2,
-        drop_path_rate=0.1,
-        out_indices=(3, )))
+model = dict(backbone=dict(_base_.swin_backbone, init_cfg=None))
