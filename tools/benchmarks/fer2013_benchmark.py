@@ -33,6 +33,9 @@ model.head.loss_contrast.mode=matched``).
 Example:
     python tools/benchmarks/fer2013_benchmark.py --data-root data/fer2013 \\
         --schedule standard --variants baseline kent-minilm --seeds 29 1
+    # + the model-zoo file of a run (same sha256 for the same run):
+    python tools/benchmarks/fer2013_benchmark.py --variants kent-minilm \\
+        --seeds 29 --publish release/
 """
 import argparse
 import glob
@@ -58,6 +61,17 @@ TEXT_CFG = 'configs/kent_resnet18_fer2013.py'
 VARIANTS = ('baseline', 'kent-minilm', 'kent-clip-random', 'kent-clip')
 METRICS = dict(top1='accuracy/top1', mean_class_acc='class_acc/mean',
                macro_f1='single-label/f1-score', ece='calibration/ece')
+#: Model-zoo name and config of each variant's `standard` model.
+ZOO = {
+    'baseline': ('baseline_resnet18_fer2013-48px',
+                 'configs/benchmarks/baseline_resnet18_fer2013_standard.py'),
+    'kent-minilm': (
+        'kent_resnet18_fer2013-48px-minilm',
+        'configs/benchmarks/kent_resnet18_fer2013_standard_minilm.py'),
+    'kent-clip-random': (
+        'kent_resnet18_fer2013-48px-clip-random',
+        'configs/benchmarks/kent_resnet18_fer2013_standard.py'),
+}
 
 
 def parse_args():
@@ -74,6 +88,10 @@ def parse_args():
     parser.add_argument('--clip-text', help='real CLIP text-feature file')
     parser.add_argument('--cfg-options', nargs='+', default=[],
                         help='extra --cfg-options for every run')
+    parser.add_argument('--publish', metavar='DIR',
+                        help='publish each `standard` run as its model-zoo '
+                        'file in DIR (tools/model_converters/publish_model.py)'
+                        )
     return parser.parse_args()
 
 
@@ -153,6 +171,25 @@ def train_and_test(config, opts, run_dir, log_prefix):
     return result
 
 
+def publish(variant, args, run_dir):
+    """Publish a `standard` run as its model-zoo file; returns its path."""
+    if args.schedule != 'standard' or args.tag or variant not in ZOO:
+        raise SystemExit('--publish: only untagged `standard` runs of '
+                         f'{sorted(ZOO)} have a model-zoo name.')
+    name, config = ZOO[variant]
+    os.makedirs(args.publish, exist_ok=True)
+    out = osp.join(osp.abspath(args.publish), f'{name}.pth')
+    best = glob.glob(osp.join(run_dir, 'best_*.pth'))[0]
+    log = osp.join(run_dir, 'publish.log')
+    run([sys.executable, 'tools/model_converters/publish_model.py', best,
+         out, '--config', config, '--name', name, '--dataset', 'FER2013',
+         '--metrics', osp.join(run_dir, 'test_metrics.json'),
+         '--metafile-out', osp.join(run_dir, 'metafile_entry.yml')], log)
+    with open(log) as f:
+        return [line.split()[-1].rstrip('.') for line in f
+                if line.startswith('Successfully generated')][-1]
+
+
 def summary_table(rows):
     """Markdown table, one line per variant, mean ± std over seeds."""
 
@@ -202,6 +239,8 @@ def main():
                                     osp.join(work_root, name, f'seed{seed}'))
             rows.append(dict(result, variant=name, seed=seed, config=config,
                              cfg_options=list(args.cfg_options)))
+            if args.publish:
+                rows[-1]['published'] = publish(variant, args, run_dir)
             print(json.dumps(rows[-1]), flush=True)
     with open(osp.join(work_root, f'results_{args.schedule}.json'), 'w') as f:
         json.dump(dict(schedule=args.schedule, results=rows), f, indent=2)

@@ -5,9 +5,10 @@
 # ready-to-paste configs/metafile.yml entry.
 """Turn a training checkpoint into a release file.
 
-Keeps ``state_dict`` (KENT's text-embedding buffers included) and ``meta``
-(``dataset_meta`` first of all); drops the optimizer, parameter schedulers,
-message hub and any other runner state. Writes
+Keeps ``state_dict`` (KENT's text-feature buffers included) and the stable
+part of ``meta`` (``dataset_meta``, epoch, seed, versions); drops the
+optimizer, parameter schedulers, message hub, save time and training config,
+so that a bit-identical training publishes a bit-identical file. Writes
 ``<out>_<YYYYMMDD>-<sha256[:8]>.pth`` as MMPretrain does, where the hash is
 that of the written file.
 
@@ -39,12 +40,18 @@ from kent_mm.utils import atomic_write, safe_load
 #: Top-level checkpoint keys that are published; everything else is runner
 #: state (optimizer, param_schedulers, message_hub, hook_msgs, ...).
 KEEP_KEYS = ('meta', 'state_dict')
+#: ``meta`` fields that are published. The others (save time, experiment
+#: name, the training config text with its machine paths) would make two
+#: bit-identical trainings publish files with different hashes.
+KEEP_META = ('dataset_meta', 'epoch', 'iter', 'seed', 'mmengine_version',
+             'mmpretrain_version', 'kent_mm_version')
 
 #: metafile metric name -> tools/test.py metric names, first found is used.
 METRIC_NAMES = OrderedDict([
     ('Top 1 Accuracy', ('accuracy/top1', )),
     ('Mean Class Accuracy', ('class_acc/mean', 'single-label/recall')),
     ('Macro F1', ('single-label/f1-score', )),
+    ('Expected Calibration Error', ('calibration/ece', )),
 ])
 
 
@@ -155,7 +162,8 @@ def process_checkpoint(in_file: str,
             'computed); this checkpoint cannot predict. Publish a trained '
             'checkpoint.')
 
-    meta = _plain(dict(checkpoint.get('meta') or {}))
+    meta = _plain({k: v for k, v in (checkpoint.get('meta') or {}).items()
+                   if k in KEEP_META})
     import mmpretrain
     meta.setdefault('mmpretrain_version', mmpretrain.__version__)
     meta.setdefault('kent_mm_version', kent_mm.__version__)
@@ -263,15 +271,17 @@ def metafile_entry(final_file: str,
         found = False
         for label, keys in METRIC_NAMES.items():
             key = next((k for k in keys if k in values), None)
-            if key is not None:
+            if key is not None and values[key] is not None:
                 lines.append(f'          {label}: {float(values[key]):.2f}')
                 found = True
         if not found:
             raise ValueError(f'{metrics} has none of the metrics '
                              f'{list(METRIC_NAMES.values())}')
-    url = weights_url.rstrip('/') + '/' + basename if weights_url \
-        else basename
-    lines += [f'    Weights: {url}', f'    Config: {config}']
+    if weights_url:
+        # Only where the file is hosted: no link to a download that does
+        # not exist (without it, get_model(name, pretrained=FILE) works).
+        lines.append(f"    Weights: {weights_url.rstrip('/')}/{basename}")
+    lines.append(f'    Config: {config}')
     return '\n'.join(lines) + '\n'
 
 
