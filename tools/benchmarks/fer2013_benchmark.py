@@ -233,6 +233,7 @@ def main():
         name = f'{variant}-{args.tag}' if args.tag else variant
         for seed in args.seeds:
             run_dir = osp.join(work_root, name, f'seed{seed}')
+            os.makedirs(run_dir, exist_ok=True)
             opts = (data + text_options(variant, args, text_dir) +
                     [f'randomness.seed={seed}'] + list(args.cfg_options))
             result = train_and_test(config, opts, run_dir,
