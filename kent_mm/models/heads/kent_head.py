@@ -111,7 +111,7 @@ class KENTHead(ClsHead):
         learn_scale (bool): Learn the scale, as CLIP does, from
             ``logit_scale`` (parameter ``log_scale``, its log; capped at 100).
             Exclude it from weight decay (``paramwise_cfg=dict(custom_keys=
-            {'head.log_scale': dict(decay_mult=0.)})``). Defaults to False.
+            {'log_scale': dict(decay_mult=0.)})``). Defaults to False.
         center_text (bool): Subtract the mean of the normalised class
             embeddings from every one (then re-normalise) before the logits
             and L_c. Not in the paper (default False): it spreads nearly
