@@ -48,9 +48,11 @@ setup(
         # (onnx, onnxruntime) and tools/demo/fer_demo.py (scikit-image: its
         # LBP face cascade, as OpenCV >= 5 no longer bundles cascades; and the
         # public-domain `astronaut` photo the demo test uses). Tests run them.
+        # pytest-xdist runs the suite on two processes (pytest.ini), filelock
+        # lets them share the fixtures built once per run (tests/conftest.py).
         'tests': [
-            'pytest', 'hypothesis', 'scikit-learn', 'onnx', 'onnxruntime',
-            'scikit-image'
+            'pytest', 'pytest-xdist>=3.2', 'filelock', 'hypothesis',
+            'scikit-learn', 'onnx', 'onnxruntime', 'scikit-image'
         ],
         'analysis': ['scikit-learn'],
         'deploy': ['onnx', 'onnxruntime'],

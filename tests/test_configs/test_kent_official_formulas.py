@@ -11,15 +11,14 @@ import os.path as osp
 import numpy as np
 import pytest
 import torch
-from mmengine.config import Config
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
 import kent_mm  # noqa: F401
 from kent_mm.datasets.emotions import to_canonical
 from kent_mm.models.text import save_text_cache
+from kent_testing import REPO, cached_config
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIGS = sorted(glob.glob(osp.join(REPO, 'configs', 'kent_*.py')))
 
 
@@ -48,7 +47,7 @@ def authors_losses(v, n, raw, raw_neu, labels, neutral, scale):
 
 @pytest.mark.parametrize('config', CONFIGS, ids=osp.basename)
 def test_official_recipe_matches_authors_formulas(config, tmp_path):
-    cfg = Config.fromfile(config)
+    cfg = cached_config(config)
     head_cfg = cfg.model.head
     names = list(head_cfg.class_names)
     dim = head_cfg.in_channels

@@ -6,21 +6,20 @@ import numpy as np
 import pytest
 import torch
 import torch.nn as nn
-from mmengine.config import Config
 from mmengine.hooks import Hook
 from mmengine.model import BaseModel
 from mmengine.runner import Runner
 from mmpretrain.registry import MODELS, TRANSFORMS
 
 import kent_mm  # noqa: F401
+from kent_testing import REPO, cached_config
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 KENT_CONFIGS = sorted(glob.glob(osp.join(REPO, 'configs', 'kent_*.py')))
 
 
 @pytest.mark.parametrize('config', KENT_CONFIGS, ids=osp.basename)
 def test_embedding_head_batchnorm_eps_is_the_authors(config):
-    neck = MODELS.build(Config.fromfile(config).model.neck)
+    neck = MODELS.build(cached_config(config).model.neck)
     norms = [m for m in neck.embed if isinstance(m, nn.BatchNorm1d)]
     assert len(norms) == 2 and all(m.eps == 2e-5 for m in norms)
 
@@ -28,7 +27,7 @@ def test_embedding_head_batchnorm_eps_is_the_authors(config):
 def test_random_erasing_fill_normalises_to_zero():
     # The pipeline erases before the data preprocessor, on BGR uint8 images;
     # the official code erases with 0 after normalisation.
-    cfg = Config.fromfile(osp.join(REPO, 'configs', 'kent_resnet18_rafdb.py'))
+    cfg = cached_config(osp.join(REPO, 'configs', 'kent_resnet18_rafdb.py'))
     erase_cfg = [t for t in cfg.train_dataloader.dataset.pipeline
                  if t['type'] == 'RandomErasing'][0]
     erase = TRANSFORMS.build(dict(erase_cfg, erase_prob=1.0))
@@ -75,7 +74,7 @@ class _RecordLR(Hook):
 
 
 def test_warmup_epoch_runs_every_iteration_at_1e_4(tmp_path):
-    cfg = Config.fromfile(
+    cfg = cached_config(
         osp.join(REPO, 'configs', '_base_', 'schedules', 'kent_sgd_50e.py'))
     record = _RecordLR()
     runner = Runner(

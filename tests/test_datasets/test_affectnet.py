@@ -167,7 +167,7 @@ def test_valence_arousal_reach_the_head(tmp_path):
     from mmengine.dataset import pseudo_collate
     from mmpretrain.registry import DATASETS
 
-    from fec_fixtures import AROUSAL, VALENCE, learnable_affectnet
+    from fer_fixtures import AROUSAL, VALENCE, learnable_affectnet
     from kent_mm.models.heads.deepfever_heads import ExpressionVAHead
     root = learnable_affectnet(tmp_path, per_class=1, val_per_class=1)
     ds = DATASETS.build(dict(

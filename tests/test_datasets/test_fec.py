@@ -4,8 +4,7 @@ import os.path as osp
 
 import pytest
 
-from fec_fixtures import FEC_TRAIN, fec_line, write_fec_crops
-from fer_fixtures import write_lines
+from fer_fixtures import FEC_TRAIN, fec_line, write_fec_crops, write_lines
 
 from kent_mm.datasets import (TRIPLET_TYPES, AnnotationError,
                               fer_triplet_collate)

@@ -1,5 +1,6 @@
-"""FER2013: original fer2013.csv and the folder layout, the real shared copy,
-malformed input reported with file and line."""
+"""FER2013: original fer2013.csv and the folder layout, malformed input
+reported with file and line; the real data set where it is present
+(``data/fer2013`` or the archive named by ``KENT_FER2013_TAR``)."""
 import os
 import os.path as osp
 import shutil
@@ -10,10 +11,10 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from kent_testing import REPO
 from fer_fixtures import (FER2013_ROWS, fer2013_pixels, write_fer2013_csv,
                           write_fer2013_folders)
 from kent_mm.datasets import FER2013, AnnotationError, LoadFERImage
+from kent_testing import REPO
 
 ORDER = ('anger', 'disgust', 'fear', 'happiness', 'sadness', 'surprise',
          'neutral')
@@ -112,11 +113,8 @@ def test_bad_arguments_name_the_field(tmp_path):
 
 # ------------------------------------------------------------- real data
 def _find_archive():
-    candidates = [
-        os.environ.get('KENT_FER2013_TAR'), '/work/shared/data/fer2013.tar.gz',
-        osp.join(REPO, '..', 'shared', 'data', 'fer2013.tar.gz')
-    ]
-    return next((p for p in candidates if p and osp.isfile(p)), None)
+    path = os.environ.get('KENT_FER2013_TAR')
+    return path if path and osp.isfile(path) else None
 
 
 @pytest.fixture(scope='module')

@@ -3,7 +3,7 @@ classification set."""
 import pytest
 import torch
 
-from fec_fixtures import learnable_affectnet
+from fer_fixtures import learnable_affectnet
 
 from kent_mm.datasets import TRIPLET_TYPES, fer_triplet_collate
 

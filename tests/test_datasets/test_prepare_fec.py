@@ -12,8 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from fec_fixtures import FEC_TEST, FEC_TRAIN, fec_line
-from fer_fixtures import write_lines
+from fer_fixtures import FEC_TEST, FEC_TRAIN, fec_line, write_lines
 from kent_testing import REPO
 
 from kent_mm.datasets.fec import fec_crop_name

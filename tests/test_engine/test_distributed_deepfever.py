@@ -8,14 +8,13 @@ them across ranks and with the checkpoint that rank 0 saved.
 """
 import os
 import os.path as osp
-import socket
 import subprocess
 
 import pytest
 import torch
 
-from fec_fixtures import learnable_affectnet, learnable_fec
-from kent_testing import REPO
+from fer_fixtures import learnable_affectnet, learnable_fec
+from kent_testing import REPO, check, free_port
 
 HERE = osp.dirname(osp.abspath(__file__))
 ITERS = 4
@@ -23,12 +22,6 @@ PIPE = """[dict(type='LoadFERImage'), dict(type='Resize', scale=(32, 32)),
         dict(type='PackInputs', algorithm_keys=('valence', 'arousal'))]"""
 TRIPLET_PIPE = """[dict(type='LoadFERImage'), dict(type='Resize',
         scale=(32, 32)), dict(type='PackInputs')]"""
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
 
 
 def write_config(path, expr_root, fec_root, dump_dir) -> str:
@@ -61,29 +54,29 @@ randomness = dict(seed=29, diff_rank_seed=True)
 
 
 @pytest.fixture(scope='module')
-def dist_run(tmp_path_factory):
+def dist_run(shared):
     """Work dir, per-rank dumps and log of one 2-process training run."""
-    tmp = tmp_path_factory.mktemp('deepfever_ddp')
-    aff = learnable_affectnet(tmp / 'affectnet', per_class=2,
-                              val_per_class=1)
-    fec = osp.dirname(learnable_fec(tmp / 'fec', num=12))
-    dump = tmp / 'dump'
-    dump.mkdir()
-    cfg = write_config(tmp / 'cfg.py', aff, fec, dump)
-    work = str(tmp / 'work')
-    env = dict(os.environ, PORT=str(_free_port()), OMP_NUM_THREADS='1',
-               PYTHONWARNINGS='ignore',
-               PYTHONPATH=os.pathsep.join(
-                   [HERE, os.environ.get('PYTHONPATH', '')]))
-    proc = subprocess.run(
-        ['bash', 'tools/dist_train.sh', cfg, '2', '--work-dir', work,
-         '--no-validate'],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
-    log = proc.stdout + proc.stderr
-    assert proc.returncode == 0, log[-6000:]
-    ranks = [torch.load(str(dump / f'rank{r}.pth'), weights_only=False)
-             for r in range(2)]
-    return work, ranks, log
+
+    def build(tmp):
+        aff = learnable_affectnet(tmp / 'affectnet', per_class=2,
+                                  val_per_class=1)
+        fec = osp.dirname(learnable_fec(tmp / 'fec', num=12))
+        (tmp / 'dump').mkdir()
+        cfg = write_config(tmp / 'cfg.py', aff, fec, tmp / 'dump')
+        env = dict(os.environ, PORT=str(free_port()), OMP_NUM_THREADS='1',
+                   PYTHONWARNINGS='ignore',
+                   PYTHONPATH=os.pathsep.join(
+                       [HERE, os.environ.get('PYTHONPATH', '')]))
+        log = check(subprocess.run(
+            ['bash', 'tools/dist_train.sh', cfg, '2', '--work-dir',
+             str(tmp / 'work'), '--no-validate'],
+            cwd=REPO, env=env, capture_output=True, text=True, timeout=300))
+        (tmp / 'log.txt').write_text(log)
+
+    tmp = shared('deepfever_ddp', build)
+    ranks = [torch.load(str(tmp / 'dump' / f'rank{r}.pth'),
+                        weights_only=False) for r in range(2)]
+    return str(tmp / 'work'), ranks, (tmp / 'log.txt').read_text()
 
 
 def test_deepfever_ddp_ranks_end_with_identical_weights(dist_run):

@@ -5,9 +5,8 @@ import os.path as osp
 
 import pytest
 import torch
-from mmengine.config import Config
 
-from kent_testing import REPO
+from kent_testing import REPO, cached_config
 
 
 def _samples(preds, targets, num_classes=3):
@@ -83,7 +82,7 @@ CONFIGS = sorted(
 
 @pytest.mark.parametrize('name', CONFIGS)
 def test_every_config_evaluates_top1_mean_class_acc_per_class_and_f1(name):
-    cfg = Config.fromfile(osp.join(REPO, 'configs', name))
+    cfg = cached_config(osp.join(REPO, 'configs', name))
     for field in ('val_evaluator', 'test_evaluator'):
         metrics = cfg[field]
         types = [m['type'] for m in metrics]

@@ -54,10 +54,3 @@ def test_tsne_and_embedding_png(tmp_path):
     assert size == (300, 240)
     assert pixels.std() > 10
 
-
-def test_importing_kent_mm_does_not_import_the_plotting_module():
-    import subprocess
-    import sys
-    code = ('import sys, kent_mm; '
-            'assert "kent_mm.evaluation.plotting" not in sys.modules')
-    subprocess.run([sys.executable, '-c', code], check=True)

@@ -1,9 +1,6 @@
 """Separability of fixed text anchors (kent_mm.evaluation.text_anchors)."""
 import json
 import math
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import torch
@@ -12,8 +9,7 @@ from kent_mm.evaluation.text_anchors import (anchor_report,
                                              best_case_probability,
                                              pairwise_cosine)
 from kent_mm.models.text import save_text_cache
-
-REPO = Path(__file__).resolve().parents[2]
+from kent_testing import run_script
 
 
 def test_best_case_probability_matches_closed_form_for_orthonormal_anchors():
@@ -61,12 +57,9 @@ def test_text_anchor_stats_tool_reports_each_file(tmp_path):
                     dict(class_names=['neutral', 'happiness', 'anger'],
                          prompts=[['n'], ['h'], ['a']]))
     out = tmp_path / 'stats.json'
-    proc = subprocess.run(
-        [sys.executable, 'tools/analysis_tools/text_anchor_stats.py',
-         str(path), '--scales', '2', '--out-json', str(out)],
-        cwd=REPO, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr
-    assert 'happiness' in proc.stdout
+    printed = run_script('analysis_tools/text_anchor_stats.py',
+                         [path, '--scales', '2', '--out-json', out])
+    assert 'happiness' in printed
     stats = json.loads(out.read_text())[str(path)]['2.0']
     assert stats['cos_max'] == pytest.approx(0.0, abs=1e-9)
     assert stats['p_best']['anger'] == pytest.approx(0.8527, abs=1e-3)

@@ -1,8 +1,9 @@
-"""Fixtures of the reliability tests (issue 8)."""
+"""Fixtures of the resume and determinism tests."""
 import os.path as osp
 
 import pytest
-from rel_helpers import output, run_train, write_config, write_text_embeddings
+
+from kent_testing import check, run_train, write_tiny_config
 
 #: Hooks of the runs that must resume exactly.
 RESUME_HOOKS = ('ClassConsistencyHook', 'CorruptImageReportHook',
@@ -10,25 +11,19 @@ RESUME_HOOKS = ('ClassConsistencyHook', 'CorruptImageReportHook',
 
 
 @pytest.fixture(scope='session')
-def tiny_rafdb(rafdb_root):
-    """RAF-DB layout, 14 train / 7 test images at 32x32 (``rafdb_root``)."""
-    return rafdb_root
-
-
-@pytest.fixture(scope='session')
-def resume_config(tmp_path_factory, tiny_rafdb):
+def resume_config(shared, rafdb_root, rafdb_text):
     """KENT R18 config: 3 epochs x 7 iterations (batch 2), RNGStateHook."""
-    tmp = tmp_path_factory.mktemp('rel_cfg')
-    text = write_text_embeddings(str(tmp / 'text.pth'))
-    return write_config(str(tmp / 'cfg.py'), tiny_rafdb, text, batch_size=2,
-                        max_epochs=3, hooks=RESUME_HOOKS)
+    return str(shared('resume_cfg', lambda path: write_tiny_config(
+        path / 'cfg.py', 'kent_resnet18_rafdb.py', rafdb_root, rafdb_text,
+        batch_size=2, max_epochs=3, hooks=RESUME_HOOKS)) / 'cfg.py')
 
 
 @pytest.fixture(scope='session')
-def uninterrupted_run(tmp_path_factory, resume_config):
+def uninterrupted_run(shared, resume_config):
     """Work dir of one uninterrupted run of ``resume_config``."""
-    work_dir = str(tmp_path_factory.mktemp('rel_full') / 'work')
-    proc = run_train(resume_config, work_dir)
-    assert proc.returncode == 0, output(proc)[-4000:]
-    assert osp.isfile(osp.join(work_dir, 'epoch_3.pth'))
-    return work_dir
+
+    def build(path):
+        check(run_train(resume_config, str(path / 'work')))
+        assert osp.isfile(path / 'work' / 'epoch_3.pth')
+
+    return str(shared('resume_full', build) / 'work')

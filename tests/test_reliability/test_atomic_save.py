@@ -19,9 +19,9 @@ import textwrap
 
 import pytest
 import torch
-from rel_helpers import REPO, tool_env
 
 from kent_mm.utils import safe_load
+from kent_testing import REPO, tool_env
 
 LIMIT = 4096  # bytes written before the failure (files are >> this)
 RUNTIME = osp.join(REPO, 'configs', '_base_', 'default_runtime.py')

@@ -5,17 +5,15 @@ mistake, calls ``runner.train()``, and checks that the error names the
 config field and that no iteration started (a probe hook counts
 ``before_train_iter``; nothing was saved).
 """
-import os
+import glob
 import os.path as osp
-import uuid
 
 import pytest
-from mmengine.config import Config
 from mmengine.hooks import Hook
-from mmengine.runner import Runner
-from rel_helpers import RAFDB_CLASSES, write_config, write_text_embeddings
 
 from kent_mm.models.text import save_text_cache
+from kent_testing import (RAFDB_CLASSES, build_runner, cached_config,
+                          write_text_file, write_tiny_config)
 
 
 class IterProbe(Hook):
@@ -29,16 +27,15 @@ class IterProbe(Hook):
 
 
 @pytest.fixture
-def make_cfg(tiny_rafdb, tmp_path):
-    def make(**text_kwargs):
-        text = str(tmp_path / 'text.pth')
-        write_text_embeddings(text, **text_kwargs)
-        cfg = Config.fromfile(
-            write_config(str(tmp_path / 'cfg.py'), tiny_rafdb, text,
-                         max_epochs=1))
+def make_cfg(rafdb_root, tmp_path, lean_runner):
+    def make(base='kent_resnet18_rafdb.py', **text_kwargs):
+        text = None
+        if base.startswith('kent_'):
+            text = write_text_file(tmp_path / 'text.pth', **text_kwargs)
+        cfg = cached_config(
+            write_tiny_config(tmp_path / 'cfg.py', base, rafdb_root, text,
+                              batch_size=2, max_epochs=1))
         cfg.work_dir = str(tmp_path / 'work')
-        # A fresh name: MMEngine keeps loggers/visualizers per experiment.
-        cfg.experiment_name = f'cfg_error_{uuid.uuid4().hex[:8]}'
         return cfg
     return make
 
@@ -47,15 +44,13 @@ def _train_fails(cfg, match: str) -> str:
     """Run ``cfg``; return the error message (must contain ``match``)."""
     probe = IterProbe()
     with pytest.raises(ValueError) as info:
-        runner = Runner.from_cfg(cfg)
+        runner = build_runner(cfg, cfg.work_dir)
         runner.register_hook(probe)
         runner.train()
     msg = str(info.value)
     assert match in msg, msg
     assert probe.started == 0
-    work = cfg.work_dir
-    assert not osp.isdir(work) or not [
-        f for f in os.listdir(work) if f.endswith('.pth')]
+    assert not glob.glob(osp.join(cfg.work_dir, '*.pth'))
     return msg
 
 
@@ -82,6 +77,13 @@ def test_head_class_count_differs_from_dataset(make_cfg, tmp_path):
     cfg.model.head.class_names = names
     cfg.model.data_preprocessor.num_classes = 6
     _train_fails(cfg, 'model.head.num_classes=6')
+
+
+def test_linear_head_class_count_differs_from_dataset(make_cfg):
+    cfg = make_cfg('baseline_resnet18_rafdb.py')
+    cfg.model.head.num_classes = 8
+    msg = _train_fails(cfg, 'model.head.num_classes=8')
+    assert 'has 7 classes' in msg
 
 
 def test_head_num_classes_differs_from_its_class_names(make_cfg):

@@ -9,12 +9,14 @@ import os
 import os.path as osp
 import re
 
-import pytest
-from rel_helpers import (output, run_train, write_config, write_rafdb,
-                         write_text_embeddings)
+import glob
 
+import pytest
+
+from fer_fixtures import rafdb_images, write_rafdb
 from kent_mm.datasets import RAFDB
 from kent_mm.datasets.transforms import CorruptImageError
+from kent_testing import build_runner, write_tiny_config
 
 PIPELINE = [
     dict(type='LoadFERImage'),
@@ -50,10 +52,16 @@ KINDS = ['zero_bytes', 'truncated_jpeg', 'not_an_image', 'directory',
              'case covers unreadable paths'))]
 
 
+def _write(root, num_train, num_test):
+    write_rafdb(root, num_train=num_train, num_test=num_test)
+    return dict(train=rafdb_images(root, 'train'),
+                test=rafdb_images(root, 'test'))
+
+
 @pytest.fixture
 def rafdb(tmp_path):
     root = str(tmp_path / 'rafdb')
-    paths = write_rafdb(root, num_train=8, num_test=4)
+    paths = _write(root, num_train=8, num_test=4)
     yield root, paths
     for p in paths['train'] + paths['test']:  # let tmp_path be removed
         if osp.exists(p) and not osp.isdir(p):
@@ -134,7 +142,7 @@ def test_unknown_on_corrupt_value_is_refused(rafdb):
 def broken_rafdb(tmp_path):
     """14 train / 7 test; train 2-4 and test 2 broken in different ways."""
     root = str(tmp_path / 'rafdb')
-    paths = write_rafdb(root, num_train=14, num_test=7)
+    paths = _write(root, num_train=14, num_test=7)
     broken = {
         paths['train'][1]: 'zero_bytes',
         paths['train'][2]: 'truncated_jpeg',
@@ -146,8 +154,13 @@ def broken_rafdb(tmp_path):
     return root, paths, broken
 
 
-def test_training_skips_and_lists_broken_images_each_epoch(broken_rafdb,
-                                                           tmp_path):
+def _config(tmp_path, root, rafdb_text, **kwargs):
+    return write_tiny_config(tmp_path / 'cfg.py', 'kent_resnet18_rafdb.py',
+                             root, rafdb_text, batch_size=2, **kwargs)
+
+
+def test_training_skips_and_lists_broken_images_each_epoch(
+        broken_rafdb, tmp_path, rafdb_text, lean_runner):
     """End to end, with a dataloader worker process doing the skipping.
 
     The report comes from ``CorruptImageReportHook`` as listed in
@@ -156,15 +169,15 @@ def test_training_skips_and_lists_broken_images_each_epoch(broken_rafdb,
     root, paths, broken = broken_rafdb
     train_log = str(tmp_path / 'train_skipped.log')
     val_log = str(tmp_path / 'val_skipped.log')
-    cfg = write_config(
-        str(tmp_path / 'cfg.py'), root,
-        write_text_embeddings(str(tmp_path / 'text.pth')), max_epochs=2,
-        num_workers=1,
-        train_dataset=dict(on_corrupt='skip', corrupt_log=train_log),
-        val_dataset=dict(on_corrupt='skip', corrupt_log=val_log))
-    proc = run_train(cfg, str(tmp_path / 'work'))
-    log = output(proc)
-    assert proc.returncode == 0, log[-4000:]
+    cfg = _config(tmp_path, root, rafdb_text, max_epochs=2, num_workers=1,
+                  train_dataset=dict(on_corrupt='skip',
+                                     corrupt_log=train_log),
+                  val_dataset=dict(on_corrupt='skip', corrupt_log=val_log))
+    work = tmp_path / 'work'
+    build_runner(cfg, work).train()
+    (log_file, ) = glob.glob(str(work / '*' / '*.log'))
+    with open(log_file) as f:
+        log = f.read()
     train_broken = sorted(p for p in broken if '/train_' in p)
     for epoch in (1, 2):
         m = re.search(
@@ -183,14 +196,16 @@ def test_training_skips_and_lists_broken_images_each_epoch(broken_rafdb,
     assert not osp.exists(train_log) and not osp.exists(val_log)
 
 
-def test_training_stops_by_default_naming_the_broken_file(broken_rafdb,
-                                                          tmp_path):
+def test_training_stops_by_default_naming_the_broken_file(
+        broken_rafdb, tmp_path, rafdb_text, lean_runner):
     root, _, broken = broken_rafdb
-    cfg = write_config(str(tmp_path / 'cfg.py'), root,
-                       write_text_embeddings(str(tmp_path / 'text.pth')),
-                       max_epochs=1, num_workers=1)
-    proc = run_train(cfg, str(tmp_path / 'work'))
-    log = output(proc)
-    assert proc.returncode != 0
-    assert 'CorruptImageError' in log
-    assert any(f'{p}: ' in log for p in broken), log[-3000:]
+    cfg = _config(tmp_path, root, rafdb_text, max_epochs=1, num_workers=1)
+    runner = build_runner(cfg, tmp_path / 'work')
+    # Raised in the loader worker; the DataLoader re-raises it with the
+    # worker's traceback.
+    with pytest.raises(Exception) as info:
+        runner.train()
+    text = str(info.value)
+    assert 'CorruptImageError' in text, text
+    assert any(f'{p}: ' in text for p in broken), text
+    assert runner.iter == 0

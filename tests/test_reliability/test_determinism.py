@@ -9,7 +9,7 @@ import glob
 import json
 import os.path as osp
 
-from rel_helpers import output, run_train
+from kent_testing import output, run_train
 
 
 def _train_losses(work_dir: str) -> dict:

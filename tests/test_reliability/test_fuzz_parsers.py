@@ -12,22 +12,22 @@ annotation file, building the dataset either
   path of the dataset.
 
 Any other exception (``UnicodeDecodeError``, ``IndexError``, ``KeyError``,
-a bare ``ValueError``...) fails the test. Cases whose dataset class does not
-exist (yet) are skipped one by one. The unmutated fixture must parse to
+a bare ``ValueError``...) fails the test. The unmutated fixture must parse to
 exactly the labels the writer intended.
 """
-import importlib
 import os
 import os.path as osp
 import re
-from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Tuple
+from dataclasses import dataclass
+from typing import Callable, List, Tuple
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+import fer_fixtures
+from kent_mm import datasets
 from kent_mm.datasets import AnnotationError
 
 # KENT_FUZZ_EXAMPLES=2000 for a deeper run; 50 keeps the suite fast.
@@ -40,111 +40,67 @@ FUZZ_SETTINGS = settings(
 WHOLE_FILE_ERROR = re.compile(r'\bno\b.*\b(found|samples?)\b|is empty')
 
 
-def _touch(path: str) -> None:
-    os.makedirs(osp.dirname(path), exist_ok=True)
-    open(path, 'wb').close()  # parsers only list images; content unused
-
-
 # ------------------------------------------------------------ fixture writers
 # Each writer builds a tiny dataset under ``root`` in the official format
-# (/work/shared/DATASET_FORMATS.md) and returns (constructor kwargs, path of
+# (with the writers of fer_fixtures) and returns (constructor kwargs, path of
 # the file to mutate, labels the unmutated file must give, in order).
 Written = Tuple[dict, str, List[int]]
 
 
 def write_rafdb(root: str) -> Written:
     codes = [5, 1, 7, 3, 4, 2]
-    lines = []
-    for i, code in enumerate(codes, start=1):
-        lines.append(f'train_{i:05d}.jpg {code}')
-        _touch(
-            osp.join(root, 'Image', 'aligned', f'train_{i:05d}_aligned.jpg'))
-    lines.append('test_00001.jpg 6')
-    _touch(osp.join(root, 'Image', 'aligned', 'test_00001_aligned.jpg'))
-    ann = osp.join(root, 'EmoLabel', 'list_patition_label.txt')
-    os.makedirs(osp.dirname(ann))
-    with open(ann, 'w') as f:
-        f.write('\n'.join(lines) + '\n')
+    lines = [f'train_{i:05d}.jpg {code}' for i, code in enumerate(codes, 1)]
+    fer_fixtures.write_rafdb(root, lines + ['test_00001.jpg 6'], size=8)
+    ann = osp.join(root, 'EmoLabel', fer_fixtures.RAFDB_LABELS)
     return dict(data_root=root, split='train'), ann, [c - 1 for c in codes]
 
 
 def write_affectnet_csv(root: str) -> Written:
-    header = ('subDirectory_filePath,face_x,face_y,face_width,face_height,'
-              'facial_landmarks,expression,valence,arousal')
     codes = [0, 1, 6, 8, 7, 3]  # 8 (None) and 7 (contempt, AffectNet-7) drop
-    rows = [header]
-    for i, code in enumerate(codes):
-        name = f'{i % 2 + 1}/img{i}.jpg'
-        _touch(osp.join(root, 'Manually_Annotated_Images', name))
-        rows.append(f'{name},10,12,80,80,1.5;2.5;3.5,{code},0.25,-0.5')
-    ann = osp.join(root, 'training.csv')
-    with open(ann, 'w') as f:
-        f.write('\n'.join(rows) + '\n')
-    return (dict(data_root=root, split='train', layout='csv'), ann,
-            [c for c in codes if c < 7])
+    fer_fixtures.write_affectnet(
+        root, train=[(f'{i % 2 + 1}/img{i}.jpg', c)
+                     for i, c in enumerate(codes)], val=[])
+    return (dict(data_root=root, split='train', layout='csv'),
+            osp.join(root, 'training.csv'), [c for c in codes if c < 7])
 
 
 def write_affectnet_npy(root: str) -> Written:
     codes = [2, 0, 5]
-    ann_dir = osp.join(root, 'train_set', 'annotations')
-    os.makedirs(ann_dir)
-    for i, code in enumerate(codes):
-        _touch(osp.join(root, 'train_set', 'images', f'{i}.jpg'))
-        # The release stores strings such as '1' and '0.785714'.
-        np.save(osp.join(ann_dir, f'{i}_exp.npy'), np.array(str(code)))
-        np.save(osp.join(ann_dir, f'{i}_val.npy'), np.array('0.5'))
-        np.save(osp.join(ann_dir, f'{i}_aro.npy'), np.array('-0.25'))
+    # The release stores strings such as '1' and '0.785714'.
+    fer_fixtures.write_affectnet_npy(root, codes=codes, val_codes=())
     return (dict(data_root=root, split='train', layout='npy'),
-            osp.join(ann_dir, '1_exp.npy'), codes)
-
-
-FERPLUS_HEADER = ('Usage,Image name,neutral,happiness,surprise,sadness,'
-                  'anger,disgust,fear,contempt,unknown,NF')
+            osp.join(root, 'train_set', 'annotations', '1_exp.npy'), codes)
 
 
 def write_ferplus(root: str) -> Written:
     # votes: one clear majority per row (class index = top column)
     tops = [0, 1, 4, 7]
-    rows = [FERPLUS_HEADER]
+    rows = []
     for i, top in enumerate(tops):
-        votes = ['0'] * 10
-        votes[top] = '8'
-        votes[(top + 1) % 8] = '2'
-        name = f'fer{i:07d}.png'
-        _touch(osp.join(root, 'FER2013Train', name))
-        rows.append(f'Training,{name},' + ','.join(votes))
-    rows.append('Training,,0,0,0,0,0,0,0,0,0,10')  # not a face: dropped
-    rows.append('PublicTest,fer0000100.png,10,0,0,0,0,0,0,0,0,0')
-    ann = osp.join(root, 'fer2013new.csv')
-    with open(ann, 'w') as f:
-        f.write('\n'.join(rows) + '\n')
-    return dict(data_root=root, split='train'), ann, tops
+        votes = [0] * 10
+        votes[top] = 8
+        votes[(top + 1) % 8] = 2
+        rows.append(('Training', f'fer{i:07d}.png', votes))
+    rows.append(('Training', '', [0] * 9 + [10]))  # not a face: dropped
+    rows.append(('PublicTest', 'fer0000100.png', [10] + [0] * 9))
+    fer_fixtures.write_ferplus(root, rows=rows)
+    return (dict(data_root=root, split='train'),
+            osp.join(root, 'fer2013new.csv'), tops)
 
 
 def write_fer2013_csv(root: str) -> Written:
     codes = [0, 3, 6, 2]
-    pixels = ' '.join(['128'] * 48 * 48)
-    rows = ['emotion,pixels,Usage']
-    rows += [f'{c},{pixels},Training' for c in codes]
-    rows.append(f'4,{pixels},PublicTest')
-    ann = osp.join(root, 'fer2013.csv')
-    os.makedirs(root, exist_ok=True)
-    with open(ann, 'w') as f:
-        f.write('\n'.join(rows) + '\n')
-    return dict(data_root=root, split='train', layout='csv'), ann, codes
+    fer_fixtures.write_fer2013_csv(
+        root, rows=[(c, 'Training') for c in codes] + [(4, 'PublicTest')])
+    return (dict(data_root=root, split='train', layout='csv'),
+            osp.join(root, 'fer2013.csv'), codes)
 
 
 def write_ckplus(root: str) -> Written:
     codes = {'S005': 3, 'S010': 7}  # disgust, surprise
-    for subject, code in codes.items():
-        for frame in range(1, 5):
-            _touch(osp.join(root, 'cohn-kanade-images', subject, '001',
-                            f'{subject}_001_{frame:08d}.png'))
-        label_dir = osp.join(root, 'Emotion', subject, '001')
-        os.makedirs(label_dir)
-        with open(osp.join(label_dir, f'{subject}_001_00000004_emotion.txt'),
-                  'w') as f:
-            f.write(f'   {code:.7e}\n')
+    fer_fixtures.write_ckplus(root, num_subjects=2, frames=4, label_text={
+        (subject, '001'): f'   {code:.7e}\n'
+        for subject, code in codes.items()})
     target = osp.join(root, 'Emotion', 'S005', '001',
                       'S005_001_00000004_emotion.txt')
     # 7 classes = codes 1..7 in order: index = code - 1; 3 frames each.
@@ -261,45 +217,24 @@ def mutated_npy(draw, original: bytes, delimiter: str = '') -> bytes:
 class Case:
     """One parser under fuzzing."""
     name: str
-    cls_name: str  # attribute of kent_mm.datasets
+    cls: type  # the dataset class
     write: Callable[[str], Written]
     mutate: Callable = mutated_text
     delimiter: str = ' '
     line_based: bool = True
-    extra: Dict = field(default_factory=dict)
-
-    def load_class(self):
-        module = importlib.import_module('kent_mm.datasets')
-        cls = getattr(module, self.cls_name, None)
-        if cls is None:
-            pytest.skip(f'kent_mm.datasets.{self.cls_name} does not exist')
-        return cls
 
 
 CASES = [
-    Case('RAFDB', 'RAFDB', write_rafdb),
-    Case('AffectNet-csv', 'AffectNet', write_affectnet_csv, delimiter=','),
-    Case('AffectNet-npy', 'AffectNet', write_affectnet_npy, mutated_npy,
-         line_based=False),
-    Case('FERPlus', 'FERPlus', write_ferplus, delimiter=','),
-    Case('FER2013-csv', 'FER2013', write_fer2013_csv, delimiter=','),
-    Case('CKPlus', 'CKPlus', write_ckplus),
+    Case('RAFDB', datasets.RAFDB, write_rafdb),
+    Case('AffectNet-csv', datasets.AffectNet, write_affectnet_csv,
+         delimiter=','),
+    Case('AffectNet-npy', datasets.AffectNet, write_affectnet_npy,
+         mutated_npy, line_based=False),
+    Case('FERPlus', datasets.FERPlus, write_ferplus, delimiter=','),
+    Case('FER2013-csv', datasets.FER2013, write_fer2013_csv, delimiter=','),
+    Case('CKPlus', datasets.CKPlus, write_ckplus),
 ]
-
-
-#: Parser bugs this harness found, open at the time of writing. Strict:
-#: the mark turns into a failure as soon as the bug is fixed (remove it
-#: then). The explicit ``@example`` inputs below trigger each of them.
-# Parser bugs found by this harness are fixed, not marked: none open.
-KNOWN_BUGS = {}
-
-
-def _params() -> list:
-    return [
-        pytest.param(c, id=c.name, marks=[pytest.mark.xfail(
-            strict=True, reason=KNOWN_BUGS[c.name])]
-            if c.name in KNOWN_BUGS else []) for c in CASES
-    ]
+IDS = [c.name for c in CASES]
 
 
 def _same(a: str, b: str) -> bool:
@@ -349,16 +284,14 @@ def _check_outcome(cls, kwargs: dict, root: str, target: str,
     _check_samples(dataset)
 
 
-@pytest.mark.parametrize('case', CASES, ids=[c.name for c in CASES])
+@pytest.mark.parametrize('case', CASES, ids=IDS)
 def test_unmutated_fixture_parses_to_the_written_labels(case, tmp_path):
-    cls = case.load_class()
     kwargs, _, labels = case.write(str(tmp_path / 'data'))
-    assert _check_samples(cls(**kwargs)) == labels
+    assert _check_samples(case.cls(**kwargs)) == labels
 
 
-@pytest.mark.parametrize('case', _params())
+@pytest.mark.parametrize('case', CASES, ids=IDS)
 def test_mutated_annotations_parse_or_raise_annotation_error(case, tmp_path):
-    cls = case.load_class()
     root = str(tmp_path / 'data')
     kwargs, target, _ = case.write(root)
     with open(target, 'rb') as f:
@@ -373,6 +306,6 @@ def test_mutated_annotations_parse_or_raise_annotation_error(case, tmp_path):
     def fuzz(data):
         with open(target, 'wb') as f:
             f.write(data)
-        _check_outcome(cls, kwargs, root, target, case.line_based)
+        _check_outcome(case.cls, kwargs, root, target, case.line_based)
 
     fuzz()

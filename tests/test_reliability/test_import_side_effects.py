@@ -3,7 +3,7 @@
 Checked in a fresh interpreter, where MMEngine and MMPretrain are imported
 first and their state recorded: MMEngine's ``LocalBackend`` and backend
 prefixes are untouched (only the opt-in ``atomic_local`` backend is added),
-and ``ModelHub`` gains exactly the models of kent_mm's ``model-index.yml``
+the plotting module (matplotlib) is not imported, and ``ModelHub`` gains exactly the models of kent_mm's ``model-index.yml``
 (through its public ``register_model_index``), once, however often kent_mm
 is imported or reloaded.
 """
@@ -12,10 +12,10 @@ import subprocess
 import sys
 import textwrap
 
-from rel_helpers import REPO, tool_env
+from kent_testing import REPO, tool_env
 
 CHILD = textwrap.dedent('''
-    import importlib, json, warnings
+    import importlib, json, sys, warnings
     from mmengine.fileio import LocalBackend
     from mmengine.fileio.backends import backends, prefix_to_backends
     from mmpretrain.apis import ModelHub
@@ -29,6 +29,7 @@ CHILD = textwrap.dedent('''
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter('always')  # a failed registration only warns
         import kent_mm
+        plotting = 'kent_mm.evaluation.plotting' in sys.modules
         registered = dict(ModelHub._models_dict)
         for module in (kent_mm, kent_mm.apis, kent_mm):
             importlib.reload(module)
@@ -41,6 +42,7 @@ CHILD = textwrap.dedent('''
         local_unchanged=dict(vars(LocalBackend)) == local,
         prefixes_unchanged=dict(prefix_to_backends) == prefixes,
         new_backends=sorted(set(backends) - names),
+        plotting_imported=plotting,
         old_models_unchanged=all(
             ModelHub._models_dict[k] is v for k, v in models.items()),
         added=sorted(set(registered) - set(models)),
@@ -63,6 +65,8 @@ def test_import_changes_no_library_behaviour():
     res = json.loads(proc.stdout.strip().splitlines()[-1])
     assert res['local_unchanged'] and res['prefixes_unchanged']
     assert res['new_backends'] == ['atomic_local']
+    # Matplotlib-based plotting is imported by the tools that draw only.
+    assert res['plotting_imported'] is False
     assert res['old_models_unchanged']
     assert res['expected'] and res['added'] == res['expected']
     assert res['reregistered'] == [] and res['now']

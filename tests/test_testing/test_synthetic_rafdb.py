@@ -12,12 +12,11 @@ from PIL import Image
 
 from kent_mm.datasets.emotions import RAFDB_CODES
 from kent_mm.testing import generate_synthetic_rafdb, render_face
+from kent_testing import REPO
 
 LABEL_FILE = os.path.join('EmoLabel', 'list_patition_label.txt')
 IMAGE_DIR = os.path.join('Image', 'aligned')
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
-CLI_SCRIPT = os.path.join(REPO_ROOT, 'tools', 'dataset_converters',
+CLI_SCRIPT = os.path.join(REPO, 'tools', 'dataset_converters',
                           'generate_synthetic_rafdb.py')
 
 
@@ -79,14 +78,11 @@ def test_deterministic_per_seed(tmp_path):
     _gen(tmp_path / 'c', seed=4)
     raw_a, _ = _read_labels(tmp_path / 'a')
     raw_b, _ = _read_labels(tmp_path / 'b')
-    raw_c, _ = _read_labels(tmp_path / 'c')
     assert raw_a == raw_b
     img = os.path.join(IMAGE_DIR, 'train_00001_aligned.jpg')
     assert (tmp_path / 'a' / img).read_bytes() == \
         (tmp_path / 'b' / img).read_bytes()
-    # Another seed gives other labels and/or other pixels.
-    assert raw_a != raw_c or (tmp_path / 'a' / img).read_bytes() != \
-        (tmp_path / 'c' / img).read_bytes()
+    # Another seed gives other pixels.
     assert (tmp_path / 'a' / img).read_bytes() != \
         (tmp_path / 'c' / img).read_bytes()
 
@@ -161,7 +157,7 @@ def test_cli_entry_point(tmp_path):
     # The package is normally pip-installed; the repo root on PYTHONPATH only
     # makes the test also pass from a plain checkout.
     env['PYTHONPATH'] = os.pathsep.join(
-        p for p in (REPO_ROOT, env.get('PYTHONPATH')) if p)
+        p for p in (REPO, env.get('PYTHONPATH')) if p)
     res = subprocess.run(
         [sys.executable, CLI_SCRIPT, str(tmp_path), '--num-train', '7',
          '--num-test', '0', '--image-size', '32'],

@@ -1,36 +1,25 @@
-"""The analysis tools on a tiny KENT ResNet-18 and tiny fixture datasets.
+"""The analysis tools on the session's tiny KENT ResNet-18
+(``kent_checkpoint``, trained by tools/train.py) and tiny fixture datasets.
 
-The model is randomly initialised (text embeddings from a random file) and
-saved as a checkpoint with the dataset meta, as training would save it.
-``tools/test.py`` runs as a subprocess; the analysis tools run in-process
+``tools/test.py`` ran once as a subprocess (``kent_test_run``: its log and
+predictions are the reference); the analysis tools run in-process
 (``runpy``) to save the interpreter start-up, with their real argument
 parsing.
 """
 import json
-import os.path as osp
 import re
-import runpy
-import sys
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
 from fer_fixtures import write_ckplus
-from kent_testing import (REPO, RAFDB_CLASSES, run_tool, write_text_file,
-                          write_tiny_config)
+from kent_testing import REPO, RAFDB_CLASSES, run_script
 
 
-def _tool(path, args, capsys):
+def _tool(path, args):
     """Run ``tools/<path>`` in-process with ``args``; return its stdout."""
-    old = sys.argv
-    sys.argv = [path] + [str(a) for a in args]
-    try:
-        runpy.run_path(osp.join(REPO, 'tools', path), run_name='__main__')
-    finally:
-        sys.argv = old
-    return capsys.readouterr().out
+    return run_script(path, args)
 
 
 def _png_size(path):
@@ -41,33 +30,11 @@ def _png_size(path):
 
 
 @pytest.fixture(scope='module')
-def tiny_model(tmp_path_factory, rafdb_root):
-    """(config, checkpoint, test.py predictions) of a random tiny KENT."""
-    from mmengine.config import Config
-    from mmengine.registry import init_default_scope
-    from mmpretrain.registry import MODELS
-
-    import kent_mm  # noqa: F401
-    tmp = tmp_path_factory.mktemp('analysis_model')
-    text = write_text_file(tmp / 'text.pth')
-    cfg_path = write_tiny_config(tmp / 'cfg.py', 'kent_resnet18_rafdb.py',
-                                 rafdb_root, text)
-    cfg = Config.fromfile(cfg_path)
-    init_default_scope('mmpretrain')
-    torch.manual_seed(0)
-    model = MODELS.build(cfg.model)
-    model.init_weights()
-    ckpt = str(tmp / 'model.pth')
-    torch.save(
-        dict(state_dict=model.state_dict(),
-             meta=dict(dataset_meta=dict(classes=RAFDB_CLASSES))), ckpt)
-    # Reference predictions and logged metrics from tools/test.py.
-    preds = str(tmp / 'preds.pkl')
-    proc = run_tool(['tools/test.py', cfg_path, ckpt, '--work-dir',
-                     str(tmp / 'test'), '--out', preds])
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return dict(cfg=cfg_path, ckpt=ckpt, preds=preds,
-                log=proc.stdout + proc.stderr, tmp=tmp)
+def tiny_model(kent_checkpoint, kent_test_run):
+    """(config, checkpoint, test.py predictions and log) of the tiny KENT."""
+    return dict(cfg=kent_checkpoint['config'],
+                ckpt=kent_checkpoint['checkpoint'],
+                preds=kent_test_run['preds'], log=kent_test_run['log'])
 
 
 def _reference(tiny_model):
@@ -99,14 +66,14 @@ def test_test_tool_logs_top1_mean_class_acc_per_class_and_f1(tiny_model):
 
 
 def test_confusion_matrix_from_checkpoint_and_from_pickle(
-        tiny_model, tmp_path, capsys):
+        tiny_model, tmp_path):
     from kent_mm.evaluation.plotting import default_cm_figsize
     _, ref = _reference(tiny_model)
     out = tmp_path / 'cm.png'
     text = _tool('analysis_tools/confusion_matrix.py', [
         tiny_model['cfg'], tiny_model['ckpt'], '--out', out, '--out-json',
         tmp_path / 'cm.json', '--num-workers', 0
-    ], capsys)
+    ])
     w, h = default_cm_figsize(7)
     assert _png_size(out) == (round(w * 100), round(h * 100))
     numbers = json.loads((tmp_path / 'cm.json').read_text())
@@ -120,7 +87,7 @@ def test_confusion_matrix_from_checkpoint_and_from_pickle(
     _tool('analysis_tools/confusion_matrix.py', [
         tiny_model['cfg'], tiny_model['preds'], '--out', out2, '--out-json',
         tmp_path / 'pkl.json', '--fig-size', 5, 4, '--dpi', 40, '--counts'
-    ], capsys)
+    ])
     assert _png_size(out2) == (200, 160)
     assert json.loads((tmp_path / 'pkl.json').read_text())['confusion'] == \
         ref['confusion'].tolist()
@@ -134,7 +101,7 @@ def ckplus_root(tmp_path_factory):
 
 
 def test_cross_dataset_rafdb_to_ckplus(tiny_model, ckplus_root, tmp_path,
-                                       capsys, monkeypatch):
+                                       monkeypatch):
     from mmpretrain import get_model
 
     from kent_mm.datasets import class_intersection
@@ -149,7 +116,7 @@ def test_cross_dataset_rafdb_to_ckplus(tiny_model, ckplus_root, tmp_path,
         '--target-root', ckplus_root, '--target-cfg-options',
         'test_dataloader.dataset.fold=1', '--num-workers', 0, '--out-json',
         tmp_path / 'x.json'
-    ], capsys)
+    ])
     res = json.loads((tmp_path / 'x.json').read_text())
     assert res['shared'] == ['anger', 'disgust', 'fear', 'happiness',
                              'sadness', 'surprise']
@@ -178,13 +145,13 @@ def test_cross_dataset_rafdb_to_ckplus(tiny_model, ckplus_root, tmp_path,
         p, t, inter.shared)['confusion'].tolist()
 
 
-def test_vis_tsne_with_neutral_and_text(tiny_model, tmp_path, capsys):
+def test_vis_tsne_with_neutral_and_text(tiny_model, tmp_path):
     out = tmp_path / 'tsne.png'
     _tool('visualization/vis_tsne.py', [
         tiny_model['cfg'], tiny_model['ckpt'], '--neutral', '--text',
         '--out', out, '--out-npz', tmp_path / 'tsne.npz', '--fig-size', 6,
         5, '--dpi', 50, '--num-workers', 0
-    ], capsys)
+    ])
     assert _png_size(out) == (300, 250)
     with np.load(tmp_path / 'tsne.npz') as f:
         kinds = f['kinds'].tolist()
@@ -195,13 +162,13 @@ def test_vis_tsne_with_neutral_and_text(tiny_model, tmp_path, capsys):
         assert np.isfinite(f['coords']).all()
 
 
-def test_extract_features_and_linear_probe(tiny_model, tmp_path, capsys):
+def test_extract_features_and_linear_probe(tiny_model, tmp_path):
     preds, ref = _reference(tiny_model)
     test_npz, train_npz = tmp_path / 'test.npz', tmp_path / 'train.npz'
     _tool('extract_features.py', [
         tiny_model['cfg'], tiny_model['ckpt'], '--out', test_npz,
         '--neutral', '--num-workers', 0, '--batch-size', 3
-    ], capsys)
+    ])
     with np.load(test_npz) as f:
         assert f['features'].shape == (7, 512)  # v
         assert f['neutral'].shape == (7, 512)
@@ -213,7 +180,7 @@ def test_extract_features_and_linear_probe(tiny_model, tmp_path, capsys):
     _tool('extract_features.py', [
         tiny_model['cfg'], tiny_model['ckpt'], '--out', train_npz,
         '--split', 'train', '--feature', 'backbone', '--num-workers', 0
-    ], capsys)
+    ])
     with np.load(train_npz) as f:
         assert f['features'].shape == (14, 512)  # pooled ResNet-18 stage 4
         assert str(f['feature']) == 'backbone'
@@ -222,9 +189,9 @@ def test_extract_features_and_linear_probe(tiny_model, tmp_path, capsys):
     _tool('extract_features.py', [
         tiny_model['cfg'], tiny_model['ckpt'], '--out', train_npz,
         '--split', 'train', '--num-workers', 0
-    ], capsys)
+    ])
     text = _tool('linear_probe.py', [train_npz, test_npz, '--out-json',
-                                     tmp_path / 'probe.json'], capsys)
+                                     tmp_path / 'probe.json'])
     res = json.loads((tmp_path / 'probe.json').read_text())
     assert res['probe']['num_samples'] == 7
     assert 0 <= res['probe']['top1'] <= 100
@@ -235,7 +202,7 @@ def test_extract_features_and_linear_probe(tiny_model, tmp_path, capsys):
     assert 'linear probe' in text and 'model head' in text
 
 
-def test_linear_probe_learns_separable_features(tmp_path, capsys):
+def test_linear_probe_learns_separable_features(tmp_path):
     """A known answer: blobs of 3 classes in A; B has the same blobs for
     two of them and an extra class the probe never saw."""
     rng = np.random.default_rng(0)
@@ -253,8 +220,7 @@ def test_linear_probe_learns_separable_features(tmp_path, capsys):
     np.savez(tmp_path / 'b.npz', features=b_feats, labels=b_labels,
              classes=np.asarray(['anger', 'happiness', 'sadness']))
     text = _tool('linear_probe.py', [tmp_path / 'a.npz', tmp_path / 'b.npz',
-                                     '--out-json', tmp_path / 'p.json'],
-                 capsys)
+                                     '--out-json', tmp_path / 'p.json'])
     res = json.loads((tmp_path / 'p.json').read_text())['probe']
     assert res['num_samples'] == 5
     assert res['top1'] == pytest.approx(100.)
@@ -264,5 +230,4 @@ def test_linear_probe_learns_separable_features(tmp_path, capsys):
     np.savez(tmp_path / 'c.npz', features=np.zeros((2, 4)),
              labels=np.zeros(2, int), classes=np.asarray(['anger']))
     with pytest.raises(ValueError, match='dimensions differ'):
-        _tool('linear_probe.py', [tmp_path / 'a.npz', tmp_path / 'c.npz'],
-              capsys)
+        _tool('linear_probe.py', [tmp_path / 'a.npz', tmp_path / 'c.npz'])

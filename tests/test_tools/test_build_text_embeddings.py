@@ -8,15 +8,14 @@ import sys
 import open_clip
 import pytest
 import torch
-from mmengine.config import Config
 from mmpretrain.registry import MODELS
 from packaging.requirements import Requirement
 
 import kent_mm  # noqa: F401
 from kent_mm.models.heads import KENTHead
 from kent_mm.models.text import load_text_cache
+from kent_testing import REPO, cached_config
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(REPO, 'configs', 'kent_resnet18_rafdb.py')
 
 
@@ -75,7 +74,7 @@ def test_local_weights_file_makes_a_cache_the_unchanged_config_accepts(
     # text tower.
     monkeypatch.setattr(open_clip, 'create_model',
                         lambda *a, **k: pytest.fail('CLIP was rebuilt'))
-    head_cfg = Config.fromfile(CONFIG).model.head
+    head_cfg = cached_config(CONFIG).model.head
     assert head_cfg.text_embeddings.pretrained == 'openai'
     head_cfg.text_embeddings.cache_file = out
     head_cfg.in_channels = 8  # the tiny tower's width

@@ -1,7 +1,8 @@
 """DeepFEVER end to end through tools/train.py and tools/test.py:
 AffectNet + FEC fixtures in one loop, both heads' losses fall over 50
 iterations on a learnable fixture; checkpoint -> feature extractor; FEC
-triplet accuracy; the FER2013 label-triplet proxy config trains."""
+triplet accuracy; the FER2013 label-triplet proxy config trains (in-process
+runner)."""
 import glob
 import json
 import os.path as osp
@@ -9,9 +10,9 @@ import os.path as osp
 import pytest
 import torch
 
-from fec_fixtures import learnable_affectnet, learnable_fec
-from fer_fixtures import write_fer2013_folders
-from kent_testing import REPO, run_tool
+from fer_fixtures import (learnable_affectnet, learnable_fec,
+                          write_fer2013_folders)
+from kent_testing import REPO, build_runner, cached_config, check, run_tool
 
 PIPE = """[dict(type='LoadFERImage'), dict(type='Resize', scale=(32, 32)),
         dict(type='PackInputs', algorithm_keys=('valence', 'arousal'))]"""
@@ -49,11 +50,6 @@ default_hooks = dict(logger=dict(interval=1),
     return str(path)
 
 
-def _check(proc):
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
-    return proc.stdout + proc.stderr
-
-
 def _scalars(work_dir):
     files = glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))
     assert files, f'no scalars.json under {work_dir}'
@@ -62,17 +58,23 @@ def _scalars(work_dir):
 
 
 @pytest.fixture(scope='module')
-def trained(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp('deepfever')
-    aff = learnable_affectnet(tmp / 'affectnet', per_class=8,
-                              val_per_class=2)
-    fec = osp.dirname(learnable_fec(tmp / 'fec', num=40))
-    cfg = tiny_config(tmp / 'cfg.py', 'deepfever_resnet18_affectnet-fec.py',
-                      aff, fec)
-    work = str(tmp / 'work')
-    log = _check(run_tool(['tools/train.py', cfg, '--work-dir', work],
-                          env=dict(OMP_NUM_THREADS='1')))
-    return cfg, work, log, aff, fec
+def trained(shared):
+    """(config, work dir, log, AffectNet root, FEC root) of one run."""
+
+    def build(tmp):
+        aff = learnable_affectnet(tmp / 'affectnet', per_class=8,
+                                  val_per_class=2)
+        fec = osp.dirname(learnable_fec(tmp / 'fec', num=40))
+        cfg = tiny_config(tmp / 'cfg.py',
+                          'deepfever_resnet18_affectnet-fec.py', aff, fec)
+        log = check(run_tool(['tools/train.py', cfg, '--work-dir',
+                              tmp / 'work']))
+        (tmp / 'log.txt').write_text(log)
+
+    tmp = shared('deepfever', build)
+    return (str(tmp / 'cfg.py'), str(tmp / 'work'),
+            (tmp / 'log.txt').read_text(), str(tmp / 'affectnet'),
+            str(tmp / 'fec'))
 
 
 def test_both_heads_losses_fall_over_50_iterations(trained):
@@ -93,14 +95,13 @@ def test_both_heads_losses_fall_over_50_iterations(trained):
 def test_checkpoint_is_a_feature_extractor(trained):
     """The DeepFEVER config and the encoder-only config both give the same
     encoder features from the checkpoint."""
-    from mmengine.config import Config
     from mmpretrain import get_model
 
     cfg, work, _, _, _ = trained
     ckpt = osp.join(work, 'iter_50.pth')
     x = torch.randn(2, 3, 32, 32)
-    model = get_model(Config.fromfile(cfg), pretrained=ckpt).eval()
-    encoder_cfg = Config.fromfile(
+    model = get_model(cached_config(cfg), pretrained=ckpt).eval()
+    encoder_cfg = cached_config(
         osp.join(REPO, 'configs', 'deepfever_resnet18_encoder.py'))
     encoder = get_model(encoder_cfg, pretrained=ckpt).eval()
     with torch.no_grad():
@@ -120,21 +121,19 @@ test_dataloader = dict(_delete_=True, batch_size=4, num_workers=0,
                  pipeline={TRIPLET_PIPE}))
 test_evaluator = {{{{_base_.fec_test_evaluator}}}}
 """)
-    log = _check(run_tool(['tools/test.py', str(test_cfg),
-                           osp.join(work, 'iter_50.pth'), '--work-dir',
-                           str(tmp_path / 'w')],
-                          env=dict(OMP_NUM_THREADS='1')))
+    log = check(run_tool(['tools/test.py', test_cfg,
+                          osp.join(work, 'iter_50.pth'), '--work-dir',
+                          tmp_path / 'w']))
     import re
     acc = float(re.search(r'triplet/accuracy: (\d+\.\d+)', log).group(1))
     assert acc > 60.0  # learnable fixture: well above chance (33%)
 
 
-def test_fer2013_proxy_config_trains(tmp_path):
+def test_fer2013_proxy_config_trains(tmp_path, lean_runner):
     root = write_fer2013_folders(tmp_path / 'fer2013', per_class=(3, 1, 1))
     cfg = tiny_config(tmp_path / 'cfg.py', 'deepfever_resnet18_fer2013.py',
                       root, iters=3, wrapped=True, pipe=TRIPLET_PIPE)
     work = str(tmp_path / 'work')
-    _check(run_tool(['tools/train.py', cfg, '--work-dir', work],
-                    env=dict(OMP_NUM_THREADS='1')))
+    build_runner(cfg, work).train()
     rows = [r for r in _scalars(work) if 'triplet.loss_triplet' in r]
     assert len(rows) == 3 and 'expression.loss_va' not in rows[0]

@@ -1,34 +1,25 @@
 """tools/demo/fer_demo.py on scikit-image's astronaut (one face) and on a
-face-free gradient (issue 6, acceptance 3)."""
+face-free gradient, with the session's tiny trained KENT ResNet-18."""
 import json
 import os.path as osp
 
 import numpy as np
 import pytest
+from skimage import data as skimage_data
 
-skimage_data = pytest.importorskip('skimage.data')
-
-from kent_testing import (RAFDB_CLASSES, run_tool, write_text_file,  # noqa
-                          write_tiny_config)
-from zoo_testing import write_random_checkpoint  # noqa: E402
+from kent_testing import RAFDB_CLASSES, run_script
 
 
-@pytest.fixture(scope='module')
-def demo_model(tmp_path_factory, rafdb_root):
-    tmp = tmp_path_factory.mktemp('demo')
-    text = write_text_file(tmp / 'text.pth')
-    cfg = write_tiny_config(tmp / 'cfg.py', 'kent_resnet18_rafdb.py',
-                            rafdb_root, text)
-    return cfg, write_random_checkpoint(tmp / 'model.pth', cfg)
+@pytest.fixture
+def demo_model(kent_checkpoint):
+    return kent_checkpoint['config'], kent_checkpoint['checkpoint']
 
 
 def _demo(inputs, demo_model, out_dir):
+    """The demo in-process (its real argument parsing); its stdout."""
     cfg, ckpt = demo_model
-    proc = run_tool(['tools/demo/fer_demo.py', str(inputs), cfg,
-                     '--checkpoint', ckpt, '--out-dir', str(out_dir)],
-                    env={'OMP_NUM_THREADS': '1'})
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
-    return proc.stdout
+    return run_script('demo/fer_demo.py', [inputs, cfg, '--checkpoint',
+                                           ckpt, '--out-dir', out_dir])
 
 
 def test_astronaut_and_gradient_folder(tmp_path, demo_model):

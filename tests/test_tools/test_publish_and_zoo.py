@@ -11,38 +11,28 @@ import sys
 import pytest
 import torch
 
-from kent_testing import (RAFDB_CLASSES, run_tool, write_text_file,
-                          write_tiny_config)
+from kent_testing import RAFDB_CLASSES, check, run_script, run_tool
 
-
-def _check(proc):
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
-    return proc.stdout + proc.stderr
+PUBLISH = 'model_converters/publish_model.py'
 
 
 @pytest.fixture(scope='module')
-def published(tmp_path_factory, rafdb_root):
-    """Train 1 epoch (3 iterations) on the tiny RAF-DB, test it to a metrics
-    file and publish the checkpoint with a metafile entry."""
-    tmp = tmp_path_factory.mktemp('publish')
-    text = write_text_file(tmp / 'text.pth')
-    cfg = write_tiny_config(tmp / 'cfg.py', 'kent_resnet18_rafdb.py',
-                            rafdb_root, text,
-                            extra='train_cfg = dict(max_epochs=1)')
-    work = tmp / 'work'
-    _check(run_tool(['tools/train.py', cfg, '--work-dir', str(work)]))
-    ckpt = str(work / 'epoch_1.pth')
-    out = _check(
-        run_tool([
-            'tools/model_converters/publish_model.py', ckpt,
-            str(tmp / 'kent_r18_tiny.pth'), '--config', cfg, '--dataset',
+def published(shared, kent_checkpoint):
+    """The session's trained checkpoint published with a metafile entry."""
+    cfg, ckpt = kent_checkpoint['config'], kent_checkpoint['checkpoint']
+
+    def build(tmp):
+        out = run_script(PUBLISH, [
+            ckpt, tmp / 'kent_r18_tiny.pth', '--config', cfg, '--dataset',
             'RAF-DB', '--weights-url', 'https://example.org/kent/',
-            '--metafile-out', str(tmp / 'entry.yml')
-        ]))
+            '--metafile-out', tmp / 'entry.yml'])
+        (tmp / 'log.txt').write_text(out)
+
+    tmp = shared('published', build)
     files = glob.glob(str(tmp / 'kent_r18_tiny_*.pth'))
-    assert len(files) == 1, out
-    return dict(tmp=tmp, cfg=cfg, ckpt=ckpt, release=files[0], log=out,
-                text=text)
+    assert len(files) == 1, files
+    return dict(tmp=tmp, cfg=cfg, ckpt=ckpt, release=files[0],
+                log=(tmp / 'log.txt').read_text())
 
 
 def test_release_name_hash_and_content(published):
@@ -76,11 +66,9 @@ def test_publish_refuses_checkpoint_without_text(published, tmp_path):
     state['state_dict']['head.text_ready'] = torch.tensor(False)
     bad = tmp_path / 'untrained.pth'
     torch.save(state, bad)
-    proc = run_tool(['tools/model_converters/publish_model.py', str(bad),
-                     str(tmp_path / 'x.pth')])
-    assert proc.returncode != 0
-    assert 'text_ready is False' in proc.stderr
-    assert not glob.glob(str(tmp_path / 'x_*.pth'))
+    with pytest.raises(ValueError, match='text_ready is False'):
+        run_script(PUBLISH, [bad, tmp_path / 'x.pth'])
+    assert not glob.glob(str(tmp_path / 'x*.pth'))
 
 
 def test_metafile_entry_printed(published):
@@ -123,7 +111,7 @@ def test_zoo_get_model_inferencer_and_test_tool_agree(published, temp_index,
 
     # 1. tools/test.py on the release file, predictions dumped.
     preds_file = str(tmp_path / 'preds.pkl')
-    _check(
+    check(
         run_tool([
             'tools/test.py', published['cfg'], release, '--work-dir',
             str(tmp_path / 'w'), '--out', preds_file

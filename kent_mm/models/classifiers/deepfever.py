@@ -137,8 +137,10 @@ class DeepFEVER(ImageClassifier):
     @property
     def head(self) -> Optional[nn.Module]:
         """The head of :attr:`main_task`."""
-        heads = self.__dict__.get('_modules', {}).get('heads')
-        return heads[self.main_task] if heads is not None else None
+        # None while ``__init__`` has not set the heads yet.
+        heads = getattr(self, 'heads', None)
+        task = getattr(self, 'main_task', None)
+        return heads[task] if heads is not None and task else None
 
     @head.setter
     def head(self, value) -> None:

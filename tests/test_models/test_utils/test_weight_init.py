@@ -3,14 +3,12 @@ import os.path as osp
 
 import torch
 import torch.nn.functional as F
-from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from mmpretrain.registry import MODELS
 
 import kent_mm  # noqa: F401
+from kent_testing import REPO, cached_config
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))))
 
 
 def test_folded_kernel_on_image_equals_patch4_on_upsampled_image():
@@ -26,7 +24,7 @@ def test_folded_kernel_on_image_equals_patch4_on_upsampled_image():
 
 def test_kent_swin_config_loads_the_imagenet_patch_kernel(tmp_path):
     # A checkpoint in the ImageNet Swin-T layout (patch size 4), random.
-    cfg = Config.fromfile(osp.join(REPO, 'configs', 'kent_swin-t_rafdb.py'))
+    cfg = cached_config(osp.join(REPO, 'configs', 'kent_swin-t_rafdb.py'))
     backbone_cfg = cfg.model.backbone
     assert backbone_cfg.patch_size == 2 and backbone_cfg.img_size == 112
     with DefaultScope.overwrite_default_scope('mmpretrain'):
