@@ -69,9 +69,9 @@ def _publish_tiny(model: str, out: str, tmp_path) -> None:
     from mmpretrain.registry import MODELS
 
     import kent_mm  # noqa: F401  registers the zoo
-    config = (osp.join(REPO, model) if model.endswith('.py') else
-              ModelHub.get(model).config)  # a wrong name raises here
-    cfg = Config.fromfile(config)
+    # A wrong zoo name or config path raises here.
+    cfg = (Config.fromfile(osp.join(REPO, model)) if model.endswith('.py')
+           else ModelHub.get(model).config)
     cfg.model.backbone.init_cfg = None
     head = cfg.model.head
     classes = tuple(cfg.get('classes') or head.get('class_names'))
@@ -119,6 +119,14 @@ def test_snippet(code, tmp_path, monkeypatch):
     for model, ckpt in _loads(tree):
         _publish_tiny(model, str(work / ckpt), scratch)
     for node in ast.walk(tree):
+        if (isinstance(node, ast.Constant) and isinstance(node.value, str)
+                and node.value.endswith('.yml')):
+            # The reader's own model index: one model of a repository config.
+            index = work / node.value
+            index.parent.mkdir(parents=True, exist_ok=True)
+            config = osp.join(REPO, 'configs', 'kent_resnet18_rafdb.py')
+            index.write_text(f'Models:\n  - Name: my_kent_{tmp_path.name}\n'
+                             f'    Config: {config}\n')
         if (isinstance(node, ast.Constant) and isinstance(node.value, str)
                 and node.value.endswith(('.jpg', '.png'))):
             import mmcv
