@@ -10,15 +10,9 @@ _base_ = [
     './_base_/deepfever_runtime.py',
 ]
 
-# Loss weights: task_weights scale each head's total; inside a head, every
-# loss has its own loss_weight.
-model = dict(
-    task_weights=dict(expression=1.0, triplet=1.0),
-    heads=dict(
-        expression=dict(
-            loss=dict(type='CrossEntropyLoss', loss_weight=1.0),
-            loss_va=dict(type='CCCLoss', loss_weight=1.0)),
-        triplet=dict(loss=dict(loss_weight=1.0))))
+# Loss weights (the model base's `model.task_weights` and each loss's
+# `loss_weight`) are set with --cfg-options, e.g.
+# model.task_weights.triplet=0.5 model.heads.expression.loss_va.loss_weight=2
 
 # One AffectNet batch (train_dataloader) and one FEC batch per iteration.
 train_cfg = dict(

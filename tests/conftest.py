@@ -27,6 +27,36 @@ def pytest_configure(config):
         torch.set_num_threads(1)
 
 
+def pytest_collection_modifyitems(items):
+    """Long tests first, spread over the workers.
+
+    ``@pytest.mark.runtime(seconds)`` marks a test that runs tools for many
+    seconds. pytest-xdist's ``worksteal`` hands worker k the k-th
+    contiguous block of the collection and lets idle workers steal from the
+    end of the others' blocks; so the long tests are assigned to the blocks
+    longest first (each to the least loaded worker) and put at the block
+    starts, where nothing steals them and no worker ends on one of them.
+    """
+    # Collection happens in the workers, which xdist tells their number.
+    workers = int(os.environ.get('PYTEST_XDIST_WORKER_COUNT', 1))
+    long, short = [], []
+    for item in items:
+        mark = item.get_closest_marker('runtime')
+        (long if mark else short).append((mark.args[0] if mark else 0, item))
+    blocks, load = [[] for _ in range(workers)], [0.] * workers
+    for seconds, item in sorted(long, key=lambda x: -x[0]):
+        k = load.index(min(load))
+        blocks[k].append(item)
+        load[k] += seconds
+    order, rest, left = [], [item for _, item in short], len(items)
+    for k, block in enumerate(blocks):
+        size = left // (workers - k)  # worksteal's block size
+        fill = max(size - len(block), 0)
+        order += block + rest[:fill]
+        rest, left = rest[fill:], left - len(block) - fill
+    items[:] = order + rest
+
+
 @pytest.fixture(scope='session')
 def shared(tmp_path_factory):
     """``shared(name, build)``: the folder ``name``, filled by

@@ -26,8 +26,8 @@ from kent_mm.apis.deploy import class_names_of
 from kent_mm.evaluation.configs import load_config
 from kent_mm.evaluation.cross_dataset import cross_dataset_report
 from kent_mm.evaluation.inference import collect_outputs
-from kent_mm.evaluation.loaders import (build_eval_dataset, build_loader,
-                                        dataset_classes)
+from kent_mm.evaluation.loaders import (add_loader_args, build_eval_dataset,
+                                        build_loader, dataset_classes)
 from kent_mm.evaluation.tables import format_table, report_table
 
 
@@ -50,14 +50,7 @@ def parse_args():
         '--target-cfg-options', nargs='+', action=DictAction,
         help='override settings of the target config, key=value')
     parser.add_argument('--out-json', help='write the numbers here')
-    parser.add_argument('--batch-size', type=int, default=64)
-    parser.add_argument('--num-workers', type=int, default=2)
-    parser.add_argument('--max-samples', type=int,
-                        help='evaluate a fixed random subset')
-    parser.add_argument('--device', default='cpu')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override settings of the model config, key=value')
+    add_loader_args(parser)
     return parser.parse_args()
 
 

@@ -30,8 +30,8 @@ from mmpretrain import get_model
 from kent_mm.apis.deploy import class_names_of
 from kent_mm.evaluation.configs import load_config
 from kent_mm.evaluation.inference import FEATURE_STAGES, collect_outputs
-from kent_mm.evaluation.loaders import (build_eval_dataset, build_loader,
-                                        dataset_classes)
+from kent_mm.evaluation.loaders import (add_loader_args, build_eval_dataset,
+                                        build_loader, dataset_classes)
 
 
 def parse_args():
@@ -56,14 +56,7 @@ def parse_args():
     parser.add_argument('--feature', default='neck', choices=FEATURE_STAGES)
     parser.add_argument('--neutral', action='store_true',
                         help='also save n (E2NNeck return_neutral)')
-    parser.add_argument('--batch-size', type=int, default=64)
-    parser.add_argument('--num-workers', type=int, default=2)
-    parser.add_argument('--max-samples', type=int,
-                        help='a fixed random subset of at most this many')
-    parser.add_argument('--device', default='cpu')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override settings of the model config, key=value')
+    add_loader_args(parser)
     return parser.parse_args()
 
 

@@ -1,9 +1,9 @@
 """Datasets and sequential loaders of the analysis tools."""
+import argparse
 from typing import Optional, Tuple
 
-from mmengine.config import Config
-
 import numpy as np
+from mmengine.config import Config, DictAction
 from mmengine.dataset import pseudo_collate
 from mmengine.registry import DefaultScope
 from mmpretrain.registry import DATASETS
@@ -80,3 +80,30 @@ def build_loader(dataset,
         dataset = Subset(dataset, idx.tolist())
     return DataLoader(dataset, batch_size=batch_size, shuffle=False,
                       num_workers=num_workers, collate_fn=pseudo_collate)
+
+
+def add_loader_args(parser: argparse.ArgumentParser,
+                    batch_size: Optional[int] = 64,
+                    num_workers: Optional[int] = 2) -> None:
+    """Add the options every tool that runs a model over a dataset takes:
+    ``--batch-size``, ``--num-workers``, ``--max-samples`` (see
+    :func:`build_loader`), ``--device`` and the model's ``--cfg-options``.
+
+    Args:
+        parser (ArgumentParser): The tool's parser.
+        batch_size (int, optional): Default of ``--batch-size``; None: the
+            tool takes the config's loader setting.
+        num_workers (int, optional): Default of ``--num-workers``, as
+            ``batch_size``.
+    """
+    from_config = 'default: the config\'s loader'
+    parser.add_argument('--batch-size', type=int, default=batch_size,
+                        help=None if batch_size else from_config)
+    parser.add_argument('--num-workers', type=int, default=num_workers,
+                        help=None if num_workers is not None else from_config)
+    parser.add_argument('--max-samples', type=int,
+                        help='a fixed random subset of at most this many')
+    parser.add_argument('--device', default='cpu')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override settings of the model config, key=value')

@@ -92,3 +92,42 @@ def anchor_report(embeds: torch.Tensor, scale: float) -> Dict[str, Any]:
         p_best_mean=p.mean().item(),
         ls_floor=(-p.log()).mean().item(),
         p_best=p.tolist())
+
+
+def feature_alignment(features: torch.Tensor, labels: torch.Tensor,
+                      embeds: torch.Tensor,
+                      center: bool = False) -> Dict[str, float]:
+    """How trained features sit against the anchors that score them.
+
+    The logit range a feature can use is ``scale · cos(v, t_c)``; a feature
+    whose length lies mostly outside the span of the anchors has small
+    cosines with all of them, whatever its class, and so flat scores.
+
+    Args:
+        features (torch.Tensor): Visual features v, shape ``(N, D)``.
+        labels (torch.Tensor): Class indices, shape ``(N, )``.
+        embeds (torch.Tensor): Class anchors, shape ``(C, D)``.
+        center (bool): Remove the anchors' mean first (``KENTHead``'s
+            ``center_text``).
+
+    Returns:
+        dict: ``cos_true_mean`` (mean cos(v, t_y)), ``cos_top_mean`` (mean
+        of the highest cosine of each feature), ``span_share_mean`` (mean
+        share of |v|² in the span of the anchors) and ``accuracy``
+        (argmax of the cosines).
+    """
+    t = F.normalize(embeds.double(), dim=-1)
+    if center:
+        t = F.normalize(t - t.mean(0, keepdim=True), dim=-1)
+    v = features.double()
+    cos = F.normalize(v, dim=-1) @ t.t()
+    labels = labels.long()
+    # Orthonormal basis of the span (centred anchors lose one dimension).
+    u, sv, _ = torch.linalg.svd(t.t(), full_matrices=False)
+    basis = u[:, sv > sv[0] * 1e-8]
+    share = (v @ basis).pow(2).sum(1) / v.pow(2).sum(1).clamp_min(1e-30)
+    return dict(
+        cos_true_mean=cos[torch.arange(len(labels)), labels].mean().item(),
+        cos_top_mean=cos.max(1).values.mean().item(),
+        span_share_mean=share.mean().item(),
+        accuracy=(cos.argmax(1) == labels).double().mean().item())

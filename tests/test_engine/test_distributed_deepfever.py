@@ -79,6 +79,7 @@ def dist_run(shared):
     return str(tmp / 'work'), ranks, (tmp / 'log.txt').read_text()
 
 
+@pytest.mark.runtime(14)
 def test_deepfever_ddp_ranks_end_with_identical_weights(dist_run):
     """The multi-task batch goes through MMDistributedDataParallel's own
     train_step and forward, so gradients are all-reduced: after training on

@@ -2,11 +2,13 @@
 import json
 import math
 
+import numpy as np
 import pytest
 import torch
 
 from kent_mm.evaluation.text_anchors import (anchor_report,
                                              best_case_probability,
+                                             feature_alignment,
                                              pairwise_cosine)
 from kent_mm.models.text import save_text_cache
 from kent_testing import run_script
@@ -63,3 +65,42 @@ def test_text_anchor_stats_tool_reports_each_file(tmp_path):
     stats = json.loads(out.read_text())[str(path)]['2.0']
     assert stats['cos_max'] == pytest.approx(0.0, abs=1e-9)
     assert stats['p_best']['anger'] == pytest.approx(0.8527, abs=1e-3)
+
+
+def test_feature_alignment_measures_cosines_and_span_share():
+    embeds = torch.eye(3, 6)  # anchors: the first three axes
+    features = torch.tensor([[2., 0, 0, 0, 0, 0],  # on its anchor
+                             [0, 1., 0, 1., 0, 0],  # half outside the span
+                             [0, 0, 0, 0, 0, 3.]])  # all outside: cos 0
+    rep = feature_alignment(features, torch.tensor([0, 1, 2]), embeds)
+    assert rep['cos_true_mean'] == pytest.approx((1 + 0.5**0.5 + 0) / 3)
+    assert rep['span_share_mean'] == pytest.approx(0.5)
+    assert rep['accuracy'] == pytest.approx(2 / 3)  # all cosines 0: class 0
+    # Centred anchors span the plane orthogonal to (1, 1, 1, 0, 0, 0): 2/3
+    # of the first feature's length lies in it.
+    centred = feature_alignment(features[:1], torch.tensor([0]), embeds,
+                                center=True)
+    assert centred['span_share_mean'] == pytest.approx(2 / 3)
+
+
+def test_text_anchor_stats_tool_reads_extracted_features(tmp_path):
+    path = tmp_path / 'anchors.pth'
+    names = ['neutral', 'happiness', 'anger']
+    save_text_cache(str(path), torch.eye(3, 6),
+                    dict(class_names=names, prompts=[['n'], ['h'], ['a']]))
+    feats = tmp_path / 'val.npz'
+    np.savez(feats, features=np.eye(3, 6, dtype=np.float32) * 5,
+             labels=np.array([0, 1, 2]), classes=np.array(names))
+    out = tmp_path / 'stats.json'
+    printed = run_script('analysis_tools/text_anchor_stats.py',
+                         [path, '--features', feats, '--out-json', out])
+    assert 'cos(v, t_y) mean 1.000' in printed
+    rep = json.loads(out.read_text())['features']
+    assert rep['span_share_mean'] == pytest.approx(1.0)
+    assert rep['accuracy'] == 1.0
+    # Features of another class list are refused, naming both files.
+    np.savez(feats, features=np.eye(3, 6, dtype=np.float32),
+             labels=np.array([0, 1, 2]), classes=np.array(names[::-1]))
+    with pytest.raises(ValueError, match='differ'):
+        run_script('analysis_tools/text_anchor_stats.py',
+                   [path, '--features', feats])

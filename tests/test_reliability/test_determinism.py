@@ -9,6 +9,8 @@ import glob
 import json
 import os.path as osp
 
+import pytest
+
 from kent_testing import output, run_train
 
 
@@ -28,6 +30,7 @@ def _train_losses(work_dir: str) -> dict:
     return losses
 
 
+@pytest.mark.runtime(18)
 def test_same_seed_same_losses_for_20_iterations(resume_config,
                                                  uninterrupted_run, tmp_path):
     work_dir = str(tmp_path / 'work')

@@ -14,6 +14,8 @@ import re
 import signal
 import subprocess
 
+import pytest
+
 import numpy as np
 import torch
 
@@ -67,6 +69,7 @@ def _kill_at(config: str, work_dir: str, epoch: int, it: int) -> tuple:
     return proc.returncode, ''.join(lines)
 
 
+@pytest.mark.runtime(14)
 def test_sigkill_then_resume_gives_bit_identical_weights(
         resume_config, uninterrupted_run, tmp_path):
     seed = int(os.environ.get('KENT_KILL_SEED',
@@ -106,6 +109,7 @@ def test_sigkill_then_resume_gives_bit_identical_weights(
     assert not diffs, f'resumed != uninterrupted {where}: {diffs[:5]}'
 
 
+@pytest.mark.runtime(8)
 def test_resume_without_saved_rng_state_differs(resume_config,
                                                 uninterrupted_run, tmp_path):
     """Control: the RNG state is what makes the test above pass.

@@ -31,6 +31,7 @@ def _run(args):
     return proc
 
 
+@pytest.mark.runtime(17)
 def test_speed_quick(tmp_path):
     out, md = tmp_path / 'speed.json', tmp_path / 'speed.md'
     _run(['tools/benchmarks/speed.py', '--quick', '--img-size', '32',

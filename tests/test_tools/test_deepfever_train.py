@@ -77,6 +77,7 @@ def trained(shared):
             str(tmp / 'fec'))
 
 
+@pytest.mark.runtime(14)
 def test_both_heads_losses_fall_over_50_iterations(trained):
     _, work, log, _, _ = trained
     train = [r for r in _scalars(work) if 'expression.loss_cls' in r]

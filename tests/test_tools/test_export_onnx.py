@@ -13,6 +13,7 @@ from kent_testing import (RAFDB_CLASSES, run_script, write_random_checkpoint,
                           write_tiny_config)
 
 
+@pytest.mark.runtime(9)
 def test_resnet18_cli_dynamic_batch_verify(tmp_path, kent_checkpoint):
     from mmpretrain import get_model
 
@@ -44,6 +45,7 @@ def test_resnet18_cli_dynamic_batch_verify(tmp_path, kent_checkpoint):
     assert np.abs(bgr - ref).max() > 1e-3
 
 
+@pytest.mark.runtime(14)
 def test_swin_t_fixed_batch_parity_and_dynamic_refused(
         tmp_path, rafdb_text, rafdb_root):
     from mmpretrain import get_model

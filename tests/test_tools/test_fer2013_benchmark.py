@@ -2,10 +2,13 @@
 table (tiny fixture, one short epoch: no accuracy is checked here)."""
 import json
 
+import pytest
+
 from fer_fixtures import write_fer2013_folders
 from kent_testing import check, run_tool
 
 
+@pytest.mark.runtime(35)
 def test_fer2013_benchmark_runs_baseline_and_kent(tmp_path):
     root = write_fer2013_folders(tmp_path / 'fer2013', per_class=(2, 1, 1))
     work = tmp_path / 'bench'

@@ -5,6 +5,8 @@ import json
 import math
 import tarfile
 
+import pytest
+
 from fer_fixtures import write_fer2013_folders
 from kent_testing import run_tool
 
@@ -44,6 +46,7 @@ def _target(res, start):
     return hits
 
 
+@pytest.mark.runtime(100)
 def test_gpu_check_tiny(tmp_path):
     # FER2013 as its .tar.gz archive, in the official folder layout.
     write_fer2013_folders(tmp_path / 'fer' / 'fer2013')
@@ -95,6 +98,7 @@ def test_gpu_check_tiny(tmp_path):
     assert '## Speed' in md
 
 
+@pytest.mark.runtime(9)
 def test_gpu_check_records_failures_and_skips(tmp_path):
     # A missing FER2013 path fails its step; the training steps that need
     # it are skipped; the run still ends with a summary.
@@ -113,8 +117,10 @@ def test_gpu_check_records_failures_and_skips(tmp_path):
     assert _target(res, 'train step time')[0]['pass'] is None
     # The budget runs out during a step: its subprocess is stopped (or the
     # step skipped if the start-up took the budget); the steps that need
-    # its output are skipped.
-    res, _ = _run(tmp_path, '--steps', 'synthetic', '--budget-min', '0.1')
+    # its output are skipped. (200,000 images take minutes to generate on
+    # any machine; the budget is 6 s.)
+    res, _ = _run(tmp_path, '--steps', 'synthetic', '--budget-min', '0.1',
+                  '--synthetic-images', '200000')
     data = res['synthetic']['data']
     assert data['status'] in ('failed', 'skipped')
     assert 'time budget' in data['error']

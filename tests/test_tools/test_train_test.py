@@ -113,6 +113,7 @@ def test_swin_t_trains_to_checkpoint_and_resumes(rafdb_root, rafdb_text,
     assert osp.isfile(work / 'epoch_2.pth')
 
 
+@pytest.mark.runtime(22)
 def test_dist_train_and_test_two_cpu_processes(rafdb_root, rafdb_text,
                                                tmp_path):
     cfg = write_tiny_config(tmp_path / 'cfg.py', 'kent_resnet18_rafdb.py',

@@ -19,12 +19,11 @@ import argparse
 import json
 import os.path as osp
 
-from mmengine.config import DictAction
-
 from kent_mm.apis.deploy import class_names_of
 from kent_mm.evaluation.configs import load_config
 from kent_mm.evaluation.inference import run_split
-from kent_mm.evaluation.loaders import build_eval_dataset, dataset_classes
+from kent_mm.evaluation.loaders import (add_loader_args, build_eval_dataset,
+                                        dataset_classes)
 from kent_mm.evaluation.plotting import plot_confusion_matrix
 from kent_mm.evaluation.predictions import load_predictions
 from kent_mm.evaluation.scores import classification_report
@@ -60,14 +59,7 @@ def parse_args():
     parser.add_argument('--dpi', type=int, default=100)
     parser.add_argument('--cmap', default='Blues',
                         help='matplotlib colour map')
-    parser.add_argument('--batch-size', type=int)
-    parser.add_argument('--num-workers', type=int)
-    parser.add_argument('--max-samples', type=int,
-                        help='evaluate a fixed random subset')
-    parser.add_argument('--device', default='cpu')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override settings of the config, key=value')
+    add_loader_args(parser, batch_size=None, num_workers=None)
     return parser.parse_args()
 
 
