@@ -32,9 +32,9 @@ TEST_SIZE_OPTS="test_dataloader.dataset.pipeline.1.scale=($IMG,$IMG)"
 
 # From-scratch CPU schedule (no ImageNet download): lr 0.1 and a short cosine
 # instead of the official fine-tuning recipe (lr 0.002, 50 epochs), and the
-# cosine-logit temperature at 20 instead of CLIP's 100: from scratch, scale 100
-# amplifies the gradients several times over a linear head's, and the run
-# stays at chance for lr 0.01-0.1 (BENCHMARKS.md, "From scratch").
+# cosine-logit temperature at 20 instead of CLIP's 100: on this small 32 px
+# set, scale 100 amplifies the gradients several times over a linear head's
+# and the run stays at chance for lr 0.01-0.1.
 python tools/train.py configs/kent_resnet18_rafdb.py --work-dir "$WORK_DIR" \
   --cfg-options \
   train_dataloader.dataset.data_root="$DATA_ROOT" \

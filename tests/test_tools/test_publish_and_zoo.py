@@ -2,6 +2,7 @@
 tools/test.py give the same predictions."""
 import glob
 import hashlib
+import json
 import os.path as osp
 import pickle
 import re
@@ -11,6 +12,7 @@ import sys
 import pytest
 import torch
 
+from fer_fixtures import write_fer2013_folders
 from kent_testing import RAFDB_CLASSES, check, run_script, run_tool
 
 PUBLISH = 'model_converters/publish_model.py'
@@ -145,6 +147,25 @@ def test_zoo_get_model_inferencer_and_test_tool_agree(published, temp_index,
             assert from_default[i]['pred_label'] == int(ref['pred_label'])
     assert len(scores) > 1  # not a constant output
 
+
+
+def test_zoo_check_classifies_the_first_face_of_each_class(
+        published, temp_index, tmp_path):
+    root = write_fer2013_folders(tmp_path / 'fer2013', per_class=(0, 0, 2))
+    out = tmp_path / 'zoo.json'
+    printed = run_script('benchmarks/zoo_check.py', [
+        'kent_r18_tiny', published['release'], '--data-root', root,
+        '--out-json', out])
+    rows = json.loads(out.read_text())['rows']
+    assert [r['true'] for r in rows] == [
+        'anger', 'disgust', 'fear', 'happiness', 'neutral', 'sadness',
+        'surprise']
+    assert rows[0]['image'] == osp.join('test', 'angry', 'PrivateTest_0.jpg')
+    for r in rows:
+        assert r['pred'] in RAFDB_CLASSES and 0 <= r['score'] <= 1
+        assert r['correct'] == (r['pred'] == r['true'])
+    correct = sum(r['correct'] for r in rows)
+    assert f'{correct}/7 faces read correctly by kent_r18_tiny' in printed
 
 def test_name_conflict_is_an_error(published, temp_index, tmp_path):
     from mmpretrain.apis import ModelHub

@@ -15,7 +15,7 @@ class BF16OptimWrapper(OptimWrapper):
 
     MMEngine's ``AmpOptimWrapper`` refuses the CPU. On CPUs with AVX-512
     BF16 (or AMX), bfloat16 autocast trains convolutional networks 1.4-1.7x
-    faster than float32 (BENCHMARKS.md, "Training speed"). bfloat16 has
+    faster than float32 (BENCHMARKS.md, bf16 section). bfloat16 has
     float32's exponent range, so no loss scaling is needed: parameters,
     gradients and optimizer state stay float32 and only the autocast ops
     run in bfloat16. On GPUs it works as well (Ampere and later).
