@@ -10,6 +10,8 @@ model = dict(
     backbone=dict(init_cfg=None),  # from scratch, offline
     head=dict(
         class_names={{_base_.classes}},
+        # Not the official 100: from scratch, 100 trains 1.5 points worse
+        # in 8-epoch runs (BENCHMARKS.md).
         logit_scale=20.,
         # From scratch the prompt anchors share most of their direction
         # (MiniLM: pairwise cosine 0.80); removing their mean gives the
