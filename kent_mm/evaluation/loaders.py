@@ -98,7 +98,7 @@ def add_loader_args(parser: argparse.ArgumentParser,
     """
     from_config = 'default: the config\'s loader'
     parser.add_argument('--batch-size', type=int, default=batch_size,
-                        help=None if batch_size else from_config)
+                        help=None if batch_size is not None else from_config)
     parser.add_argument('--num-workers', type=int, default=num_workers,
                         help=None if num_workers is not None else from_config)
     parser.add_argument('--max-samples', type=int,
