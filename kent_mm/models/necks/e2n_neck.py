@@ -74,6 +74,11 @@ class E2NNeck(BaseModule):
         neutral_channels (int): Hidden width of F_n (128, official).
         norm_eps (float): eps of the embedding head's BatchNorms (2e-5, as
             the authors' head; PyTorch's default is 1e-5).
+        out_norm (bool): End the embedding head with a BatchNorm (the
+            authors' head). It gives every one of the D channels of v unit
+            variance, so only about (C - 1) / D of ``|v|^2`` can lie in the
+            span of C centred text anchors and the cosine logits stay
+            small; False leaves ``v = W2 · BN(W1 · x)``. Defaults to True.
         return_neutral (bool): Also return n in eval mode.
         deploy (bool): Build the fused embedding head. Defaults to False.
         init_cfg (dict, optional): Initialisation config.
@@ -85,6 +90,7 @@ class E2NNeck(BaseModule):
                  mid_channels: Optional[int] = None,
                  neutral_channels: int = 128,
                  norm_eps: float = 2e-5,
+                 out_norm: bool = True,
                  return_neutral: bool = False,
                  deploy: bool = False,
                  init_cfg: Optional[dict] = None) -> None:
@@ -98,17 +104,20 @@ class E2NNeck(BaseModule):
         if deploy:
             self.embed = nn.Linear(in_channels, out_channels)
         else:
-            self.embed = nn.Sequential(
+            layers = [
                 nn.Linear(in_channels, mid_channels, bias=False),
                 nn.BatchNorm1d(mid_channels, eps=norm_eps),
-                nn.Linear(mid_channels, out_channels, bias=False),
-                nn.BatchNorm1d(out_channels, eps=norm_eps))
+                nn.Linear(mid_channels, out_channels, bias=False)
+            ]
+            if out_norm:
+                layers.append(nn.BatchNorm1d(out_channels, eps=norm_eps))
+            self.embed = nn.Sequential(*layers)
         self.neutral = nn.Sequential(
             nn.Linear(out_channels, neutral_channels), nn.ReLU(inplace=True),
             nn.Linear(neutral_channels, out_channels))
 
     def switch_to_deploy(self) -> None:
-        """Fuse the embedding head (Linear-BN-Linear-BN, eval statistics)
+        """Fuse the embedding head (Linear-BN-Linear[-BN], eval statistics)
         into one ``Linear``: half the weights to read and one op instead of
         four at inference. Irreversible; the BatchNorms no longer train."""
         if self.deploy:

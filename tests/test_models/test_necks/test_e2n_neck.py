@@ -36,6 +36,18 @@ def test_embedding_head_has_official_structure():
     assert E2NNeck(in_channels=8, norm_eps=1e-3).embed[1].eps == 1e-3
 
 
+def test_out_norm_false_ends_the_embedding_head_with_the_linear():
+    neck = E2NNeck(in_channels=16, out_channels=8, out_norm=False)
+    assert [type(m).__name__ for m in neck.embed] == [
+        'Linear', 'BatchNorm1d', 'Linear']
+    # Without the last BatchNorm, v can put all its norm in a few
+    # directions: scaling W2's rows scales those channels of v.
+    with torch.no_grad():
+        neck.embed[2].weight[1:] = 0
+    v, _ = neck((torch.randn(4, 16), ))
+    assert v[:, 1:].abs().max() == 0 and v[:, 0].abs().min() > 0
+
+
 def trained_like_neck(**kwargs):
     """An eval-mode neck whose BatchNorms have non-trivial statistics and
     affine parameters (fresh ones are the identity and hide fusion bugs)."""
@@ -73,8 +85,9 @@ def test_fuse_affine_matches_the_chain_and_refuses_non_affine_layers():
         fuse_affine([torch.nn.Linear(5, 4), torch.nn.ReLU()])
 
 
-def test_switch_to_deploy_gives_the_same_v_with_one_linear():
-    neck = trained_like_neck()
+@pytest.mark.parametrize('out_norm', [True, False])
+def test_switch_to_deploy_gives_the_same_v_with_one_linear(out_norm):
+    neck = trained_like_neck(out_norm=out_norm)
     x = (torch.randn(4, 16, 3, 3), )
     ref = neck(x)[0].detach()
     neck.switch_to_deploy()
