@@ -77,8 +77,9 @@ class E2NNeck(BaseModule):
         out_norm (bool): End the embedding head with a BatchNorm (the
             authors' head). It gives every one of the D channels of v unit
             variance, so only about (C - 1) / D of ``|v|^2`` can lie in the
-            span of C centred text anchors and the cosine logits stay
-            small; False leaves ``v = W2 · BN(W1 · x)``. Defaults to True.
+            span of C centred text anchors; False leaves
+            ``v = W2 · BN(W1 · x)`` (from scratch it trains worse:
+            BENCHMARKS.md). Defaults to True.
         return_neutral (bool): Also return n in eval mode.
         deploy (bool): Build the fused embedding head. Defaults to False.
         init_cfg (dict, optional): Initialisation config.
@@ -119,7 +120,7 @@ class E2NNeck(BaseModule):
     def switch_to_deploy(self) -> None:
         """Fuse the embedding head (Linear-BN-Linear[-BN], eval statistics)
         into one ``Linear``: half the weights to read and one op instead of
-        four at inference. Irreversible; the BatchNorms no longer train."""
+        three or four at inference. Irreversible; the BatchNorms no longer train."""
         if self.deploy:
             return
         self.embed = fuse_affine(list(self.embed))
