@@ -58,7 +58,10 @@ class E2NNeck(BaseModule):
 
     ``n`` is only needed by the training losses: in eval mode the neck
     returns ``(v,)`` and skips ``F_n`` unless ``return_neutral`` is set
-    (analysis tools set it to look at n).
+    (analysis tools set it to look at n). With ``neutral_channels=None``
+    there is no ``F_n`` and the neck always returns ``(v,)``: an embedding
+    neck for any head, e.g. ``LinearClsHead`` on v (an ablation that keeps
+    KENT's features and drops its text classifier).
 
     Deployment: at inference the embedding head is affine, so
     :meth:`switch_to_deploy` (MMPretrain's convention, as RepVGG) replaces
@@ -71,7 +74,8 @@ class E2NNeck(BaseModule):
         out_channels (int): Dimension D of v and n = text feature dim.
         mid_channels (int, optional): Hidden width of the embedding head.
             Defaults to ``in_channels``.
-        neutral_channels (int): Hidden width of F_n (128, official).
+        neutral_channels (int, optional): Hidden width of F_n (128,
+            official). None builds no F_n (v only).
         norm_eps (float): eps of the embedding head's BatchNorms (2e-5, as
             the authors' head; PyTorch's default is 1e-5).
         out_norm (bool): End the embedding head with a BatchNorm (the
@@ -89,7 +93,7 @@ class E2NNeck(BaseModule):
                  in_channels: int,
                  out_channels: int = 512,
                  mid_channels: Optional[int] = None,
-                 neutral_channels: int = 128,
+                 neutral_channels: Optional[int] = 128,
                  norm_eps: float = 2e-5,
                  out_norm: bool = True,
                  return_neutral: bool = False,
@@ -113,7 +117,7 @@ class E2NNeck(BaseModule):
             if out_norm:
                 layers.append(nn.BatchNorm1d(out_channels, eps=norm_eps))
             self.embed = nn.Sequential(*layers)
-        self.neutral = nn.Sequential(
+        self.neutral = None if neutral_channels is None else nn.Sequential(
             nn.Linear(out_channels, neutral_channels), nn.ReLU(inplace=True),
             nn.Linear(neutral_channels, out_channels))
 
@@ -127,7 +131,7 @@ class E2NNeck(BaseModule):
         self.deploy = True
 
     def forward(self, inputs: Tuple[torch.Tensor]) -> Tuple[torch.Tensor]:
-        """Compute ``(v, n)`` (training) or ``(v,)`` (inference).
+        """Compute ``(v, n)`` (training) or ``(v,)`` (inference, or no F_n).
 
         Args:
             inputs (tuple[Tensor]): Backbone outputs; the last one,
@@ -148,6 +152,7 @@ class E2NNeck(BaseModule):
                 f'was built with in_channels={self.in_channels} (field '
                 '`model.neck.in_channels`).')
         v = self.embed(x)
-        if self.training or self.return_neutral:
+        if self.neutral is not None and (self.training
+                                         or self.return_neutral):
             return v, self.neutral(v)
         return (v, )

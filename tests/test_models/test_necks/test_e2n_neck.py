@@ -17,6 +17,24 @@ def test_train_returns_v_and_n_eval_returns_v_only():
     assert len(neck(x)) == 2
 
 
+def test_no_neutral_network_gives_v_only_for_a_linear_head():
+    neck = E2NNeck(in_channels=16, out_channels=8, neutral_channels=None)
+    assert neck.neutral is None
+    x = (torch.randn(3, 16, 2, 2), )
+    out = neck(x)
+    assert len(out) == 1 and out[0].shape == (3, 8)
+    neck.return_neutral = True
+    assert len(neck.eval()(x)) == 1
+    # A linear head trains on v (its pre_logits takes the last output).
+    from mmpretrain.models.heads import LinearClsHead
+    from mmpretrain.structures import DataSample
+    head = LinearClsHead(num_classes=3, in_channels=8)
+    samples = [DataSample().set_gt_label(i) for i in range(3)]
+    loss = head.loss(neck.train()(x), samples)['loss']
+    loss.backward()
+    assert neck.embed[0].weight.grad.abs().sum() > 0
+
+
 def test_accepts_pooled_features_and_checks_channels():
     neck = E2NNeck(in_channels=16, out_channels=8).eval()
     assert neck((torch.randn(2, 16), ))[0].shape == (2, 8)
