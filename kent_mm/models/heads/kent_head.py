@@ -297,8 +297,10 @@ class KENTHead(ClsHead):
         self._check_text(training=True)
         if len(feats) < 2 and (self.loss_transform or self.loss_contrast):
             raise ValueError(
-                'KENTHead.loss needs (v, n) from the neck (use E2NNeck); got '
-                f'{len(feats)} tensor(s).')
+                'KENTHead.loss needs (v, n) from the neck (E2NNeck with '
+                '`model.neck.neutral_channels` set), or set '
+                '`model.head.loss_transform=None` and '
+                f'`model.head.loss_contrast=None`; got {len(feats)} tensor(s).')
         if 'gt_score' in data_samples[0]:
             raise ValueError(
                 'KENTHead needs hard labels: L_t and L_c are defined per '

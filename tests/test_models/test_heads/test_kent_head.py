@@ -276,6 +276,14 @@ def test_soft_labels_from_mixup_are_rejected(text_file):
         head.loss((torch.randn(1, 3), torch.randn(1, 3)), [sample])
 
 
+def test_v_only_needs_the_auxiliary_losses_off(text_file):
+    v = (torch.randn(2, 3), )
+    with pytest.raises(ValueError, match='model.neck.neutral_channels'):
+        make_head(text_file).loss(v, samples([0, 1]))
+    head = make_head(text_file, loss_transform=None, loss_contrast=None)
+    assert set(head.loss(v, samples([0, 1]))) == {'loss_s'}
+
+
 def test_center_text_removes_the_shared_prompt_component(tmp_path):
     # Three anchors = a common direction + small class offsets (cosine ~0.98).
     common = torch.tensor([0., 0., 0., 1.])
