@@ -300,7 +300,8 @@ class KENTHead(ClsHead):
                 'KENTHead.loss needs (v, n) from the neck (E2NNeck with '
                 '`model.neck.neutral_channels` set), or set '
                 '`model.head.loss_transform=None` and '
-                f'`model.head.loss_contrast=None`; got {len(feats)} tensor(s).')
+                '`model.head.loss_contrast=None`; got '
+                f'{len(feats)} tensor(s).')
         if 'gt_score' in data_samples[0]:
             raise ValueError(
                 'KENTHead needs hard labels: L_t and L_c are defined per '

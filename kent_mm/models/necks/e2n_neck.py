@@ -124,7 +124,8 @@ class E2NNeck(BaseModule):
     def switch_to_deploy(self) -> None:
         """Fuse the embedding head (Linear-BN-Linear[-BN], eval statistics)
         into one ``Linear``: half the weights to read and one op instead of
-        three or four at inference. Irreversible; the BatchNorms no longer train."""
+        three or four at inference. Irreversible; the BatchNorms no longer
+        train."""
         if self.deploy:
             return
         self.embed = fuse_affine(list(self.embed))

@@ -1,5 +1,7 @@
 import pytest
 import torch
+from mmpretrain.models.heads import LinearClsHead
+from mmpretrain.structures import DataSample
 
 from kent_mm.models.necks import E2NNeck
 from kent_mm.models.necks.e2n_neck import fuse_affine
@@ -26,8 +28,6 @@ def test_no_neutral_network_gives_v_only_for_a_linear_head():
     neck.return_neutral = True
     assert len(neck.eval()(x)) == 1
     # A linear head trains on v (its pre_logits takes the last output).
-    from mmpretrain.models.heads import LinearClsHead
-    from mmpretrain.structures import DataSample
     head = LinearClsHead(num_classes=3, in_channels=8)
     samples = [DataSample().set_gt_label(i) for i in range(3)]
     loss = head.loss(neck.train()(x), samples)['loss']
