@@ -3,6 +3,7 @@ tools/test.py give the same predictions."""
 import glob
 import hashlib
 import json
+import os
 import os.path as osp
 import pickle
 import re
@@ -204,3 +205,86 @@ def test_package_index_and_real_config_through_zoo(tmp_path):
     assert type(model.head).__name__ == 'KENTHead'
     assert model.head.class_names[0] == 'anger'  # FER2013 order
     assert not bool(model.head.text_ready)  # no CLIP built by get_model
+
+
+@pytest.fixture(scope='module')
+def shipped_index(published, tmp_path_factory):
+    """A repository-like folder whose metafile ships a --half release under
+    weights/ (``kent_mm://``), registered as kent_mm registers its own."""
+    from kent_mm.apis import register_kent_model_index
+    root = tmp_path_factory.mktemp('repo')
+    (root / 'weights').mkdir()
+    (root / 'configs').mkdir()
+    out = run_script(PUBLISH, [
+        published['ckpt'], root / 'weights' / 'kent_r18_half.pth', '--half',
+        '--config', published['cfg'], '--dataset', 'RAF-DB', '--weights-url',
+        'kent_mm://weights/', '--metafile-out', root / 'entry.yml'])
+    files = glob.glob(str(root / 'weights' / 'kent_r18_half_*.pth'))
+    assert len(files) == 1, out
+    entry = (root / 'entry.yml').read_text()
+    (root / 'configs' / 'metafile.yml').write_text(
+        'Collections:\n  - Name: KENT\nModels:\n' + entry)
+    (root / 'model-index.yml').write_text('Import:\n  - configs/metafile.yml\n')
+    names = register_kent_model_index(str(root / 'model-index.yml'))
+    assert names == ['kent_r18_half']
+    return dict(root=root, file=files[0], entry=entry)
+
+
+def test_half_release_loads_by_name_with_pretrained_true(published,
+                                                         shipped_index,
+                                                         rafdb_root):
+    """get_model(name, pretrained=True) and the inferencer load the shipped
+    float16 file through kent_mm:// and predict as the float32 checkpoint."""
+    from mmpretrain import ImageClassificationInferencer, get_model
+    release = shipped_index['file']
+    sha = hashlib.sha256(open(release, 'rb').read()).hexdigest()
+    base = osp.basename(release)
+    assert f'Weights SHA256: {sha}' in shipped_index['entry']
+    assert f'Weights: kent_mm://weights/{base}' in shipped_index['entry']
+    sd = torch.load(release, weights_only=True)['state_dict']
+    assert sd['backbone.conv1.weight'].dtype == torch.float16
+    assert sd['head.text_ready'].dtype == torch.bool
+    # About half the float32 file.
+    assert osp.getsize(release) < 0.55 * osp.getsize(published['release'])
+
+    images = sorted(
+        glob.glob(osp.join(rafdb_root, 'Image', 'aligned', 'test_*.jpg')))
+    half = ImageClassificationInferencer('kent_r18_half', pretrained=True)
+    full = ImageClassificationInferencer(
+        get_model('kent_r18_half', pretrained=published['release']))
+    for a, b in zip(half(images), full(images)):
+        assert a['pred_label'] == b['pred_label']
+        assert abs(a['pred_score'] - b['pred_score']) < 1e-2
+
+
+def test_corrupt_shipped_file_names_file_and_expected_hash(shipped_index):
+    from mmpretrain import get_model
+    release = shipped_index['file']
+    sha = re.search(r'Weights SHA256: ([0-9a-f]{64})',
+                    shipped_index['entry']).group(1)
+    intact = open(release, 'rb').read()
+    try:
+        with open(release, 'wb') as f:  # truncated copy in place
+            f.write(intact[:len(intact) // 2])
+        with pytest.raises(RuntimeError) as err:
+            get_model('kent_r18_half', pretrained=True)
+        assert release in str(err.value) and sha in str(err.value)
+        with open(release, 'wb') as f:  # same size, one byte flipped
+            f.write(intact[:100] + bytes([intact[100] ^ 1]) + intact[101:])
+        with pytest.raises(RuntimeError, match='corrupt or truncated'):
+            get_model('kent_r18_half', pretrained=True)
+        os.remove(release)
+        with pytest.raises(FileNotFoundError, match='weights/'):
+            get_model('kent_r18_half', pretrained=True)
+    finally:
+        with open(release, 'wb') as f:
+            f.write(intact)
+    assert get_model('kent_r18_half', pretrained=True) is not None
+
+
+def test_best_shipped_model_picks_the_present_file(shipped_index):
+    from kent_mm.apis import best_shipped_model
+    index = str(shipped_index['root'] / 'model-index.yml')
+    assert best_shipped_model('kent_r18_*', index) == 'kent_r18_half'
+    with pytest.raises(FileNotFoundError, match='ships its weights'):
+        best_shipped_model('no_such_model*', index)

@@ -20,6 +20,9 @@ Variants:
 Schedules (configs/benchmarks/):
     standard  ``*_fer2013_standard.py``: 48x48, 28 epochs, bfloat16 autocast
               + channels-last, under an hour per model on a 2-core CPU
+    zoo       ``*_fer2013_zoo*.py``: the model-zoo recipe (112x112,
+              RandAugment, random erasing, EMA, 40 epochs), also tested
+              with test-time augmentation (``tools/test.py --tta``)
     lowdata   ``*_fer2013_10pct.py``: the committed class-stratified 10 %
               subset of Training, the same number of iterations for every
               variant
@@ -55,23 +58,38 @@ SCHEDULES = {
     'lowdata': dict(
         baseline='configs/benchmarks/baseline_resnet18_fer2013_10pct.py',
         kent='configs/benchmarks/kent_resnet18_fer2013_10pct.py'),
+    'zoo': dict(
+        baseline='configs/benchmarks/baseline_resnet18_fer2013_zoo.py',
+        kent='configs/benchmarks/kent_resnet18_fer2013_zoo.py'),
 }
 # Gives the class names and prompts of the text files.
 TEXT_CFG = 'configs/kent_resnet18_fer2013.py'
 VARIANTS = ('baseline', 'kent-minilm', 'kent-clip-random', 'kent-clip')
 METRICS = dict(top1='accuracy/top1', mean_class_acc='class_acc/mean',
                macro_f1='single-label/f1-score', ece='calibration/ece')
-#: Model-zoo name and config of each variant's `standard` model.
+#: Model-zoo name and config of each (schedule, variant) that publishes.
 ZOO = {
-    'baseline': ('baseline_resnet18_fer2013-48px',
-                 'configs/benchmarks/baseline_resnet18_fer2013_standard.py'),
-    'kent-minilm': (
-        'kent_resnet18_fer2013-48px-minilm',
-        'configs/benchmarks/kent_resnet18_fer2013_standard_minilm.py'),
-    'kent-clip-random': (
-        'kent_resnet18_fer2013-48px-clip-random',
-        'configs/benchmarks/kent_resnet18_fer2013_standard.py'),
+    'standard': {
+        'baseline': ('baseline_resnet18_fer2013-48px',
+                     'configs/benchmarks/baseline_resnet18_fer2013_standard.py'),
+        'kent-minilm': (
+            'kent_resnet18_fer2013-48px-minilm',
+            'configs/benchmarks/kent_resnet18_fer2013_standard_minilm.py'),
+        'kent-clip-random': (
+            'kent_resnet18_fer2013-48px-clip-random',
+            'configs/benchmarks/kent_resnet18_fer2013_standard.py'),
+    },
+    'zoo': {
+        'baseline': ('baseline_resnet18_fer2013-112px',
+                     'configs/benchmarks/baseline_resnet18_fer2013_zoo.py'),
+        'kent-minilm': (
+            'kent_resnet18_fer2013-112px-minilm',
+            'configs/benchmarks/kent_resnet18_fer2013_zoo_minilm.py'),
+    },
 }
+#: Schedules whose configs define a ``tta_pipeline``: also tested with
+#: ``tools/test.py --tta``.
+TTA_SCHEDULES = ('zoo', )
 
 
 def parse_args():
@@ -89,9 +107,11 @@ def parse_args():
     parser.add_argument('--cfg-options', nargs='+', default=[],
                         help='extra --cfg-options for every run')
     parser.add_argument('--publish', metavar='DIR',
-                        help='publish each `standard` run as its model-zoo '
-                        'file in DIR (tools/model_converters/publish_model.py)'
-                        )
+                        help='publish each `standard`/`zoo` run as its '
+                        'model-zoo file in DIR (tools/model_converters/'
+                        'publish_model.py); `zoo` files are float16, named '
+                        'kent_mm://DIR/... (DIR inside the repository, e.g. '
+                        'weights/) to ship with the code')
     return parser.parse_args()
 
 
@@ -136,8 +156,26 @@ def text_options(variant, args, text_dir):
             f'model.neck.out_channels={dim}', f'model.head.in_channels={dim}']
 
 
-def train_and_test(config, opts, run_dir, log_prefix):
-    """Train (resuming) and test one run; returns its result dict."""
+def test_metrics(config, checkpoint, opts, out_file, log_file, tta=False):
+    """``tools/test.py`` on PrivateTest; returns (metrics, seconds)."""
+    if tta:
+        # MMPretrain's test.py wraps the model in the TTA model before it
+        # merges --cfg-options: the model's options then live under
+        # `model.module`.
+        opts = [f'model.module.{o[len("model."):]}'
+                if o.startswith('model.') else o for o in opts]
+    seconds = run([sys.executable, 'tools/test.py', config, checkpoint,
+                   '--work-dir', osp.join(osp.dirname(out_file), 'test'),
+                   '--out', out_file, '--out-item', 'metrics'] +
+                  (['--tta'] if tta else []) + ['--cfg-options', *opts],
+                  log_file)
+    with open(out_file) as f:
+        return json.load(f), seconds
+
+
+def train_and_test(config, opts, run_dir, log_prefix, tta=False):
+    """Train (resuming) and test one run (single crop, and with
+    ``--tta`` if ``tta``); returns its result dict."""
     result_file = osp.join(run_dir, 'result.json')
     if osp.exists(result_file):
         with open(result_file) as f:
@@ -156,14 +194,17 @@ def train_and_test(config, opts, run_dir, log_prefix):
     best = sorted(glob.glob(osp.join(run_dir, 'best_*.pth')))
     if len(best) != 1:
         raise SystemExit(f'{run_dir}: expected one best_*.pth, found {best}')
-    metrics_file = osp.join(run_dir, 'test_metrics.json')
-    test_s = run([sys.executable, 'tools/test.py', config, best[0],
-                  '--work-dir', osp.join(run_dir, 'test'), '--out',
-                  metrics_file, '--out-item', 'metrics', '--cfg-options',
-                  *opts], log_prefix + '.test.log')
-    with open(metrics_file) as f:
-        metrics = json.load(f)
+    metrics, test_s = test_metrics(
+        config, best[0], opts, osp.join(run_dir, 'test_metrics.json'),
+        log_prefix + '.test.log')
     result = {key: metrics.get(name) for key, name in METRICS.items()}
+    if tta:
+        metrics, tta_s = test_metrics(
+            config, best[0], opts, osp.join(run_dir, 'test_metrics_tta.json'),
+            log_prefix + '.test_tta.log', tta=True)
+        result.update({f'tta_{key}': metrics.get(name)
+                       for key, name in METRICS.items()},
+                      tta_test_minutes=tta_s / 60)
     result.update(checkpoint=osp.relpath(best[0], REPO),
                   train_minutes=spent / 60, test_minutes=test_s / 60)
     with open(result_file, 'w') as f:
@@ -172,19 +213,28 @@ def train_and_test(config, opts, run_dir, log_prefix):
 
 
 def publish(variant, args, run_dir):
-    """Publish a `standard` run as its model-zoo file; returns its path."""
-    if args.schedule != 'standard' or args.tag or variant not in ZOO:
-        raise SystemExit('--publish: only untagged `standard` runs of '
-                         f'{sorted(ZOO)} have a model-zoo name.')
-    name, config = ZOO[variant]
+    """Publish a run as its model-zoo file; returns its path."""
+    names = ZOO.get(args.schedule, {})
+    if args.tag or variant not in names:
+        raise SystemExit(f'--publish: only untagged runs of {sorted(ZOO)} '
+                         'schedules have a model-zoo name.')
+    name, config = names[variant]
     os.makedirs(args.publish, exist_ok=True)
     out = osp.join(osp.abspath(args.publish), f'{name}.pth')
     best = glob.glob(osp.join(run_dir, 'best_*.pth'))[0]
     log = osp.join(run_dir, 'publish.log')
+    extra = []
+    if args.schedule in TTA_SCHEDULES:  # shipped with the code
+        rel = osp.relpath(osp.abspath(args.publish), REPO)
+        if rel.startswith('..'):
+            raise SystemExit(f'--publish {args.publish}: a shipped model '
+                             'lives inside the repository (e.g. weights/)')
+        extra = ['--half', '--weights-url', f'kent_mm://{rel}/']
     run([sys.executable, 'tools/model_converters/publish_model.py', best,
          out, '--config', config, '--name', name, '--dataset', 'FER2013',
          '--metrics', osp.join(run_dir, 'test_metrics.json'),
-         '--metafile-out', osp.join(run_dir, 'metafile_entry.yml')], log)
+         '--metafile-out', osp.join(run_dir, 'metafile_entry.yml'), *extra],
+        log)
     with open(log) as f:
         return [line.split()[-1].rstrip('.') for line in f
                 if line.startswith('Successfully generated')][-1]
@@ -210,6 +260,8 @@ def summary_table(rows):
     for name in names:
         runs = [r for r in rows if r['variant'] == name]
         cells = [fmt([r[k] for r in runs]) for k in METRICS]
+        if any('tta_top1' in r for r in runs):
+            cells[0] += ' (TTA ' + fmt([r.get('tta_top1') for r in runs]) + ')'
         minutes = ', '.join(f"{r['train_minutes']:.0f}" for r in runs)
         seeds = ', '.join(str(r['seed']) for r in runs)
         lines.append(f'| {name} | {seeds} | ' + ' | '.join(cells) +
@@ -237,7 +289,8 @@ def main():
             opts = (data + text_options(variant, args, text_dir) +
                     [f'randomness.seed={seed}'] + list(args.cfg_options))
             result = train_and_test(config, opts, run_dir,
-                                    osp.join(work_root, name, f'seed{seed}'))
+                                    osp.join(work_root, name, f'seed{seed}'),
+                                    tta=args.schedule in TTA_SCHEDULES)
             rows.append(dict(result, variant=name, seed=seed, config=config,
                              cfg_options=list(args.cfg_options)))
             if args.publish:

@@ -20,6 +20,15 @@ Example::
         --config configs/kent_resnet18_fer2013.py \\
         --metrics work_dirs/kent_r18_fer2013/test_metrics.json \\
         --dataset FER2013 --weights-url https://example.org/kent_mm/v1/
+
+A file that ships with the repository (``weights/``, loaded through the
+``kent_mm://`` scheme, sha256-checked; ``--half`` keeps it small)::
+
+    python tools/model_converters/publish_model.py BEST.pth \\
+        weights/kent_resnet18_fer2013-112px-minilm.pth --half \\
+        --config configs/benchmarks/kent_resnet18_fer2013_zoo_minilm.py \\
+        --metrics test_metrics.json --dataset FER2013 \\
+        --weights-url kent_mm://weights/
 """
 import argparse
 import datetime
@@ -35,6 +44,7 @@ import numpy as np
 import torch
 
 import kent_mm  # noqa: F401  registers kent_mm (allow-list, components)
+from kent_mm.apis.shipped_weights import sha256_of
 from kent_mm.utils import atomic_write, safe_load
 
 #: Top-level checkpoint keys that are published; everything else is runner
@@ -66,6 +76,11 @@ def parse_args():
         '--no-ema',
         action='store_true',
         help='Use keys in `ema_state_dict` (no-ema keys).')
+    parser.add_argument(
+        '--half',
+        action='store_true',
+        help='store floating-point tensors in float16 (half the size; '
+        'models load them into float32)')
     parser.add_argument(
         '--dataset-type',
         type=str,
@@ -112,7 +127,8 @@ def _plain(obj: Any) -> Any:
 def process_checkpoint(in_file: str,
                        out_file: str,
                        no_ema: bool = False,
-                       dataset_type: Optional[str] = None) -> str:
+                       dataset_type: Optional[str] = None,
+                       half: bool = False) -> str:
     """Strip a checkpoint and write the release file.
 
     Args:
@@ -123,6 +139,8 @@ def process_checkpoint(in_file: str,
         no_ema (bool): Publish the non-EMA weights of an EMA checkpoint.
         dataset_type (str, optional): Fill a missing ``dataset_meta`` from
             this dataset's ``METAINFO``.
+        half (bool): Store floating-point tensors in float16
+            (``load_state_dict`` casts them back to the model's dtype).
 
     Returns:
         str: The path of the written file.
@@ -175,6 +193,10 @@ def process_checkpoint(in_file: str,
     if not meta.get('dataset_meta'):
         warnings.warn('Missing dataset meta information (class names); '
                       'pass --dataset-type.')
+    if half:
+        state_dict = OrderedDict(
+            (k, v.half() if v.is_floating_point() else v)
+            for k, v in state_dict.items())
     published = dict(meta=meta, state_dict=state_dict)
 
     # Serialise once: the hash is the hash of exactly the bytes written.
@@ -277,9 +299,13 @@ def metafile_entry(final_file: str,
         if not found:
             raise ValueError(f'{metrics} has none of the metrics '
                              f'{list(METRIC_NAMES.values())}')
+    # Checked on load for files that ship with the repository (kent_mm://).
+    lines.insert(lines.index('    Metadata:') + 1,
+                 f'      Weights SHA256: {sha256_of(final_file)}')
     if weights_url:
-        # Only where the file is hosted: no link to a download that does
-        # not exist (without it, get_model(name, pretrained=FILE) works).
+        # Only where the file is hosted (or ships with the repository:
+        # kent_mm://weights/): no link to a download that does not exist
+        # (without it, get_model(name, pretrained=FILE) works).
         lines.append(f"    Weights: {weights_url.rstrip('/')}/{basename}")
     lines.append(f'    Config: {config}')
     return '\n'.join(lines) + '\n'
@@ -292,7 +318,7 @@ def main():
         raise ValueError(f'Directory {out_dir} does not exist, '
                          'please generate it manually.')
     final_file = process_checkpoint(args.in_file, args.out_file, args.no_ema,
-                                    args.dataset_type)
+                                    args.dataset_type, args.half)
     if args.config:
         entry = metafile_entry(final_file, args.config, args.name,
                                args.metrics, args.dataset, args.weights_url)
