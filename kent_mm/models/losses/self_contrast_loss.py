@@ -31,7 +31,8 @@ class SelfContrastLoss(nn.Module):
       margin``.
 
     ``margin`` (2, as in the official code) only keeps the loss >= 0; it has
-    no gradient.
+    no gradient. Means run over the samples that count (``mask``); with none
+    the loss is 0 (no margin), still connected to every input.
 
     Args:
         mode (str): ``'matched'``, ``'all_pairs'`` or ``'cross_sample'``.
@@ -72,27 +73,39 @@ class SelfContrastLoss(nn.Module):
         Returns:
             Tensor: Scalar loss.
         """
-        if mask is not None and not bool(mask.any()):
-            return visual.sum() * 0. + neutral.sum() * 0.
         a = F.normalize(text, dim=1)
         p = F.normalize(visual, dim=1)
         q = F.normalize(neutral, dim=1)
+        if mask is None:
+            mask = torch.ones(a.size(0), dtype=torch.bool, device=a.device)
+        # Masks act as weights (no row selection, no branch on their
+        # values): no data-dependent shapes, no host synchronisation, and
+        # an empty mask gives 0 with every input still in the graph.
+        count = mask.sum().to(a.dtype)
         if self.mode == 'matched':
             diff = (a * q).sum(1) - (a * p).sum(1)
-            loss = masked_mean(diff, mask, visual)
+            loss = masked_mean(diff, mask)
         elif self.mode == 'all_pairs':
-            if mask is not None:
-                a, p, q = a[mask], p[mask], q[mask]
-            loss = (a @ q.t() - a @ p.t()).mean()
+            # mean_{i,j}(a_i . q_j - a_i . p_j) over the counted samples
+            # = (mean_i a_i) . (mean_j (q_j - p_j)): O(N D), not O(N^2 D).
+            rows = mask.unsqueeze(1)
+            zero = a.new_zeros(())
+            denom = count.clamp_min(1)
+            mean_a = torch.where(rows, a, zero).sum(0) / denom
+            mean_d = torch.where(rows, q - p, zero).sum(0) / denom
+            loss = (mean_a * mean_d).sum()
         else:
             if labels is None:
                 raise ValueError('SelfContrastLoss(mode="cross_sample") '
                                  'needs `labels`.')
-            keep = mask if mask is not None else torch.ones_like(
-                labels, dtype=torch.bool)
-            sim = a[keep] @ p.t()  # anchors x all samples
-            other = labels[keep].unsqueeze(1) != labels.unsqueeze(0)
-            pos = (a[keep] * p[keep]).sum(1).mean()
-            neg = sim[other].mean() if bool(other.any()) else sim.sum() * 0.
+            sim = a @ p.t()  # anchors x all samples
+            # Pairs (i counted, j of another class).
+            pairs = mask.unsqueeze(1) & (labels.unsqueeze(1) !=
+                                         labels.unsqueeze(0))
+            neg = torch.where(pairs, sim, sim.new_zeros(())).sum() / \
+                pairs.sum().clamp_min(1).to(sim.dtype)
+            pos = masked_mean((a * p).sum(1), mask)
             loss = neg - pos
-        return self.loss_weight * (loss + self.margin)
+        # The margin only when some sample counts: an empty mask gives 0.
+        margin = self.margin * (count > 0).to(loss.dtype)
+        return self.loss_weight * (loss + margin)

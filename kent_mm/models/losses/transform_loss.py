@@ -7,18 +7,30 @@ import torch.nn.functional as F
 from mmpretrain.registry import MODELS
 
 
-def masked_mean(values: torch.Tensor, mask: Optional[torch.Tensor],
-                anchor: torch.Tensor) -> torch.Tensor:
-    """Mean of ``values`` ``(N,)`` over ``mask``; 0 if the mask is empty.
+def masked_mean(values: torch.Tensor,
+                mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+    """Mean of ``values`` ``(N,)`` over the samples of ``mask``; 0 if the
+    mask is empty.
 
-    The empty case returns ``anchor.sum() * 0`` rather than a constant so the
-    loss stays connected to the graph (no unused parameters under DDP).
+    The mask is used as 0/1 weights, not to select rows: no shape depends on
+    the data and nothing reads a value back to the host (no synchronisation
+    on GPUs), and every input stays in the graph with a gradient, zero where
+    masked out (no unused parameters under DDP, also for an empty mask).
+
+    Args:
+        values (Tensor): Per-sample values ``(N,)``.
+        mask (Tensor, optional): ``(N,)`` bool, the samples that count; None
+            counts all.
+
+    Returns:
+        Tensor: Scalar mean.
     """
-    if mask is not None:
-        values = values[mask]
-    if values.numel() == 0:
-        return anchor.sum() * 0.
-    return values.mean()
+    if mask is None:
+        return values.mean()
+    # where, not a product: a non-finite value of a masked-out sample stays
+    # out of the sum.
+    total = torch.where(mask, values, values.new_zeros(())).sum()
+    return total / mask.sum().clamp_min(1).to(values.dtype)
 
 
 @MODELS.register_module()
@@ -34,7 +46,8 @@ class EmotionalToNeutralLoss(nn.Module):
 
     Neutral rule: for a neutral-labelled sample ``r_y - r_neu = 0`` has no
     direction, so such samples are excluded (``mask`` False) and the mean is
-    over the remaining samples; a batch without any gives 0.
+    over the remaining samples; a batch without any gives 0, still connected
+    to ``visual`` and ``neutral`` (see :func:`masked_mean`).
 
     Args:
         loss_weight (float): λt.
@@ -67,4 +80,4 @@ class EmotionalToNeutralLoss(nn.Module):
         delta_v = visual - neutral
         delta_t = text - text_neutral.unsqueeze(0)
         cos = F.cosine_similarity(delta_v, delta_t, dim=1, eps=self.eps)
-        return self.loss_weight * masked_mean(1. - cos, mask, visual)
+        return self.loss_weight * masked_mean(1. - cos, mask)

@@ -25,11 +25,15 @@ def order_by_answer(embeds: torch.Tensor,
         tuple[Tensor]: ``(e1, e2, e3)``, each ``(B, D)``; ``e1, e2`` are the
         similar pair in their original order, ``e3`` the odd one.
     """
-    # Positions of (pair, pair, odd) for answers 1, 2, 3.
-    order = torch.tensor([[1, 2, 0], [0, 2, 1], [0, 1, 2]],
-                         device=embeds.device)[answers.long() - 1]
-    ordered = torch.gather(
-        embeds, 1, order[:, :, None].expand(-1, -1, embeds.size(-1)))
+    # Source image of each position (pair, pair, odd): answer 1 -> images
+    # (2, 3, 1), answer 2 -> (1, 3, 2), answer 3 -> (1, 2, 3).
+    odd = answers.long() - 1
+    order = torch.stack([(odd == 0).long(), 2 - (odd == 2).long(), odd], 1)
+    # Selected by 0/1 weights, not gathered: the backward of gather is a
+    # scatter-add, nondeterministic on CUDA. x + 0 + 0 is x exactly.
+    select = order.unsqueeze(-1) == torch.arange(3, device=embeds.device)
+    ordered = (select.unsqueeze(-1).to(embeds.dtype) *
+               embeds.unsqueeze(1)).sum(2)
     return ordered[:, 0], ordered[:, 1], ordered[:, 2]
 
 
