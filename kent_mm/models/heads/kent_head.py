@@ -17,10 +17,19 @@ from kent_mm.datasets.emotions import to_canonical
 #: neutral class.
 NEUTRAL = 'neutral'
 
+#: Largest logit scale of ``learn_scale=True`` (CLIP's cap).
+MAX_LOGIT_SCALE = 100.
+
 
 def _upcast(x: torch.Tensor) -> torch.Tensor:
     """``x`` in float32, or float64 if it is float64."""
     return x.to(torch.promote_types(x.dtype, torch.float32))
+
+
+def _sync_text_ready(module: 'KENTHead', incompatible_keys) -> None:
+    """Load-state-dict post hook: the Python flag follows the loaded
+    ``text_ready`` buffer (read once per load, never per call)."""
+    module._text_ready = bool(module.text_ready)
 
 
 def find_neutral(class_names: Sequence[str],
@@ -69,7 +78,8 @@ class KENTHead(ClsHead):
     embeddings ``t_c = normalise(r_c)``, where ``r_c`` are the raw text
     features; there is no learnable classifier. Training adds the
     emotional-to-neutral loss L_t and the self-contrast loss L_c, computed
-    from ``(v, n)`` given by :class:`E2NNeck`::
+    from ``(n, v)`` given by :class:`E2NNeck` (v last, as MMPretrain heads
+    read it)::
 
         L = λs·L_s + λt·L_t + λc·L_c
 
@@ -85,10 +95,17 @@ class KENTHead(ClsHead):
     Neutral rule: samples labelled with the neutral class have no
     expression direction (``r_y - r_neu = 0``); they count in L_s but are
     left out of L_t and L_c, whose means run over the non-neutral samples
-    of the batch (0 when there are none). The neutral class is found through
-    the canonical emotion vocabulary (see :func:`find_neutral`); if the
-    dataset has none (e.g. CK+ without neutral frames) the neutral prompt is
-    encoded as an extra feature that L_t uses.
+    of the batch (0 when there are none). The neutral class is found
+    through the canonical emotion vocabulary (see :func:`find_neutral`); if
+    the dataset has none (e.g. CK+ without neutral frames) the neutral
+    prompt is encoded as an extra feature that L_t uses.
+
+    A training step has no data-dependent shape and reads nothing back to
+    the host (the losses weight samples by the neutral mask instead of
+    selecting them), and every parameter of the neck, F_n included, gets a
+    gradient (possibly zero) in every step whatever losses are on and
+    whatever the batch holds, as MMEngine's DDP wrapper
+    (``find_unused_parameters=False``) needs.
 
     The logits and losses are computed in float32 (float64 for a float64
     model) with autocast off: cosines of fp16/bf16 features lose 2-3 digits,
@@ -109,9 +126,12 @@ class KENTHead(ClsHead):
         logit_scale (float): Scale (inverse temperature) of the cosine
             logits (CLIP's exp(logit_scale) = 100, as in the official code).
         learn_scale (bool): Learn the scale, as CLIP does, from
-            ``logit_scale`` (parameter ``log_scale``, its log; capped at 100).
-            Exclude it from weight decay (``paramwise_cfg=dict(custom_keys=
-            {'log_scale': dict(decay_mult=0.)})``). Defaults to False.
+            ``logit_scale`` <= 100 (parameter ``log_scale``, its log). As
+            CLIP, the parameter is projected to at most log(100) before each
+            training step (:meth:`loss`), so the scale never exceeds 100 and
+            still learns from 100 downwards. Exclude it from weight decay
+            (``paramwise_cfg=dict(custom_keys={'log_scale':
+            dict(decay_mult=0.)})``). Defaults to False.
         center_text (bool): Subtract the mean of the normalised class
             embeddings from every one (then re-normalise) before the logits
             and L_c. Not in the paper (default False): it spreads nearly
@@ -156,6 +176,11 @@ class KENTHead(ClsHead):
                 f'KENTHead: num_classes={num_classes} but class_names has '
                 f'{len(class_names)} entries {class_names} (fields '
                 '`model.head.num_classes` / `model.head.class_names`).')
+        if learn_scale and not 0. < logit_scale <= MAX_LOGIT_SCALE:
+            raise ValueError(
+                'KENTHead: `model.head.learn_scale=True` learns the scale '
+                f'in (0, {MAX_LOGIT_SCALE:g}], but `model.head.logit_scale`='
+                f'{logit_scale}.')
         if center_text and num_classes < 2:
             raise ValueError('KENTHead: `model.head.center_text=True` needs '
                              f'at least 2 classes, got {num_classes}.')
@@ -182,10 +207,10 @@ class KENTHead(ClsHead):
                              torch.zeros(num_classes, in_channels))
         self.register_buffer('neutral_feat', torch.zeros(in_channels))
         self.register_buffer('text_ready', torch.zeros((), dtype=torch.bool))
-        # Python mirrors of what the buffers hold, set when they are filled
+        # Python mirror of `text_ready`, set when the buffers are filled
         # (build or load), so that no call reads a buffer's value.
         self._text_ready = False
-        self._raw_ready = False
+        self.register_load_state_dict_post_hook(_sync_text_ready)
 
     # ------------------------------------------------------------------ text
     def init_weights(self) -> None:
@@ -225,41 +250,22 @@ class KENTHead(ClsHead):
         self.text_feats.copy_(feats[:self.num_classes])
         self.neutral_feat.copy_(feats[self.neutral_index])
         self.text_ready.fill_(True)
-        self._text_ready = self._raw_ready = True
+        self._text_ready = True
         print_log(f'KENTHead: text features ready for {names}',
                   logger='current')
 
-    def _load_from_state_dict(self, state_dict, prefix, *args,
-                              **kwargs) -> None:
-        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
-        ready = state_dict.get(prefix + 'text_ready')
-        if ready is not None:
-            self._text_ready = bool(ready)
-            # Checkpoints of kent_mm < 0.2 hold only the normalised t_c:
-            # fine for inference, but L_t needs the raw features.
-            self._raw_ready = (self._text_ready
-                               and prefix + 'text_feats' in state_dict)
-
-    def _check_text(self, training: bool) -> None:
+    def _check_text(self) -> None:
         if not self._text_ready:
             raise RuntimeError(
                 'KENTHead: text features are not initialised. Call '
                 '`model.init_weights()` (the runner does this before '
                 'training) or load a KENT checkpoint.')
-        if training and self.loss_transform is not None and \
-                not self._raw_ready:
-            raise RuntimeError(
-                'KENTHead: the loaded checkpoint holds no raw text features '
-                '(`head.text_feats`, written since kent_mm 0.2), which L_t '
-                'needs. Call `model.head.build_text_embeddings()` after '
-                'loading (or train from it with `load_from` after '
-                '`init_weights`, whose features it then keeps), or set '
-                '`model.head.loss_transform=None`.')
 
     # --------------------------------------------------------------- forward
     def pre_logits(self, feats: Tuple[torch.Tensor]) -> torch.Tensor:
-        """The expression representation v ``(N, D)`` (first neck output)."""
-        return feats[0]
+        """The expression representation v ``(N, D)``: the last neck
+        output, as for every MMPretrain head."""
+        return feats[-1]
 
     def forward(self, feats: Tuple[torch.Tensor]) -> torch.Tensor:
         """Cosine logits ``(N, num_classes)``, float32."""
@@ -269,8 +275,17 @@ class KENTHead(ClsHead):
             # s * cos(v, t_c) = s * (v . t_c) / max(|v|, eps): the (N, C)
             # logits are divided, not the (N, D) features.
             norm = torch.linalg.vector_norm(v, dim=-1, keepdim=True)
-            scale = (self.logit_scale if self.log_scale is None else
-                     self.log_scale.to(v.dtype).exp().clamp(max=100.))
+            if self.log_scale is None:
+                scale = self.logit_scale
+            else:
+                # min(log_scale, log 100) in the parameter's dtype (as the
+                # projection in loss()), written so that the gradient still
+                # flows AT the cap (clamp passes none there): the scale
+                # learns from 100.
+                log_scale = self.log_scale
+                log_scale = log_scale - (
+                    log_scale - math.log(MAX_LOGIT_SCALE)).clamp(min=0.)
+                scale = log_scale.to(v.dtype).exp()
             return (F.linear(v, self.text_embeds.to(v.dtype)) /
                     norm.clamp_min(1e-12) * scale)
 
@@ -279,25 +294,28 @@ class KENTHead(ClsHead):
                 data_samples: Optional[List[DataSample]] = None
                 ) -> List[DataSample]:
         """As :meth:`ClsHead.predict`, refusing empty text buffers."""
-        self._check_text(training=False)
+        self._check_text()
         return super().predict(feats, data_samples)
 
     def loss(self, feats: Tuple[torch.Tensor], data_samples: List[DataSample],
              **kwargs) -> dict:
         """L_s, L_t and L_c for a batch.
 
+        No value is read back to the host and no shape depends on the
+        labels: the neutral rule weights samples by a mask.
+
         Args:
-            feats (tuple[Tensor]): ``(v, n)`` from :class:`E2NNeck`, each
-                ``(N, D)``.
+            feats (tuple[Tensor]): ``(n, v)`` from :class:`E2NNeck`, each
+                ``(N, D)`` (or ``(v,)`` with L_t and L_c off).
             data_samples (list[DataSample]): With ``gt_label``.
 
         Returns:
             dict[str, Tensor]: ``loss_s``, ``loss_t``, ``loss_c``.
         """
-        self._check_text(training=True)
+        self._check_text()
         if len(feats) < 2 and (self.loss_transform or self.loss_contrast):
             raise ValueError(
-                'KENTHead.loss needs (v, n) from the neck (E2NNeck with '
+                'KENTHead.loss needs (n, v) from the neck (E2NNeck with '
                 '`model.neck.neutral_channels` set), or set '
                 '`model.head.loss_transform=None` and '
                 '`model.head.loss_contrast=None`; got '
@@ -307,22 +325,36 @@ class KENTHead(ClsHead):
                 'KENTHead needs hard labels: L_t and L_c are defined per '
                 'expression class, so batch augments that mix labels (Mixup, '
                 'CutMix: `model.train_cfg.augments`) are not supported.')
+        if self.log_scale is not None:
+            # CLIP's projection (it clamps after each optimiser step): the
+            # parameter re-enters [.., log 100] before it is used, so a
+            # step past the cap never leaves it without a gradient.
+            with torch.no_grad():
+                self.log_scale.clamp_(max=math.log(MAX_LOGIT_SCALE))
         cls_score = self(feats)
         target = torch.cat([s.gt_label for s in data_samples])
         losses = dict()
         with torch.autocast(cls_score.device.type, enabled=False):
-            losses['loss_s'] = self.loss_module(
+            loss_s = self.loss_module(
                 cls_score, target, avg_factor=cls_score.size(0), **kwargs)
-            v, n = _upcast(feats[0]), _upcast(feats[-1])
+            v = _upcast(feats[-1])
+            if len(feats) > 1:
+                n = _upcast(feats[0])
+                # F_n gets a (zero) gradient even when no loss reads n
+                # (L_t and L_c off, or the cross-sample L_c): MMEngine's DDP
+                # wrapper does not look for unused parameters.
+                loss_s = loss_s + n.sum() * 0.
+            losses['loss_s'] = loss_s
             non_neutral = target != self.neutral_index
             if self.loss_transform is not None:
                 losses['loss_t'] = self.loss_transform(
-                    v, n, self.text_feats[target].to(v.dtype),
+                    v, n, self.text_feats.index_select(0, target).to(v.dtype),
                     self.neutral_feat.to(v.dtype), non_neutral)
             if self.loss_contrast is not None:
                 losses['loss_c'] = self.loss_contrast(
-                    v, n, self.text_embeds[target].to(v.dtype), non_neutral,
-                    target)
+                    v, n,
+                    self.text_embeds.index_select(0, target).to(v.dtype),
+                    non_neutral, target)
         if self.cal_acc:
             acc = Accuracy.calculate(cls_score, target, topk=self.topk)
             losses.update(

@@ -49,19 +49,25 @@ def fuse_affine(layers: Sequence[nn.Module]) -> nn.Linear:
 
 @MODELS.register_module()
 class E2NNeck(BaseModule):
-    """Backbone feature -> expression representation v and neutral n.
+    """Backbone feature -> neutral n and expression representation v.
 
     ``v = BN(W2 · BN(W1 · gap(x)))`` is the insightface-style embedding head
     of the official code (no biases, BatchNorm eps 2e-5), projecting to the
     text dimension; the emotional-to-neutral network ``F_n`` maps it to
-    ``n = F_n(v)`` with an MLP ``D -> neutral_channels -> D``.
+    ``n = F_n(v)`` with an MLP ``D -> neutral_channels -> D``. ``gap`` is a
+    plain mean over H and W: no op of the neck is one that
+    ``torch.use_deterministic_algorithms`` lists as nondeterministic.
 
-    ``n`` is only needed by the training losses: in eval mode the neck
-    returns ``(v,)`` and skips ``F_n`` unless ``return_neutral`` is set
-    (analysis tools set it to look at n). With ``neutral_channels=None``
-    there is no ``F_n`` and the neck always returns ``(v,)``: an embedding
-    neck for any head, e.g. ``LinearClsHead`` on v (an ablation that keeps
-    KENT's features and drops its text classifier).
+    Outputs follow MMPretrain's convention that heads read the LAST neck
+    output: training gives ``(n, v)``, so a stock head (``LinearClsHead``)
+    after this neck classifies v, and :class:`KENTHead` reads v from
+    ``feats[-1]`` and n from ``feats[0]``. ``n`` is only needed by the
+    training losses: in eval mode the neck returns ``(v,)`` and skips
+    ``F_n`` unless ``return_neutral`` is set (analysis tools set it to look
+    at n). With ``neutral_channels=None`` there is no ``F_n`` and the neck
+    always returns ``(v,)``: an embedding neck for any head, e.g.
+    ``LinearClsHead`` on v (an ablation that keeps KENT's features and
+    drops its text classifier).
 
     Deployment: at inference the embedding head is affine, so
     :meth:`switch_to_deploy` (MMPretrain's convention, as RepVGG) replaces
@@ -84,7 +90,7 @@ class E2NNeck(BaseModule):
             span of C centred text anchors; False leaves
             ``v = W2 · BN(W1 · x)`` (from scratch it trains worse:
             BENCHMARKS.md). Defaults to True.
-        return_neutral (bool): Also return n in eval mode.
+        return_neutral (bool): Also return n in eval mode (``(n, v)``).
         deploy (bool): Build the fused embedding head. Defaults to False.
         init_cfg (dict, optional): Initialisation config.
     """
@@ -105,7 +111,6 @@ class E2NNeck(BaseModule):
         self.out_channels = out_channels
         self.return_neutral = return_neutral
         self.deploy = deploy
-        self.gap = nn.AdaptiveAvgPool2d(1)
         if deploy:
             self.embed = nn.Linear(in_channels, out_channels)
         else:
@@ -132,18 +137,22 @@ class E2NNeck(BaseModule):
         self.deploy = True
 
     def forward(self, inputs: Tuple[torch.Tensor]) -> Tuple[torch.Tensor]:
-        """Compute ``(v, n)`` (training) or ``(v,)`` (inference, or no F_n).
+        """Compute ``(n, v)`` (training) or ``(v,)`` (inference, or no F_n).
 
         Args:
             inputs (tuple[Tensor]): Backbone outputs; the last one,
                 ``(N, C, H, W)`` or ``(N, C)``, is used.
 
         Returns:
-            tuple[Tensor]: ``(v,)`` or ``(v, n)``, each ``(N, D)``.
+            tuple[Tensor]: ``(v,)`` or ``(n, v)``, each ``(N, D)``: v is
+            always the last.
         """
         x = inputs[-1] if isinstance(inputs, (tuple, list)) else inputs
         if x.dim() == 4:
-            x = self.gap(x).flatten(1)
+            # A mean, not nn.AdaptiveAvgPool2d, which torch lists as
+            # nondeterministic on CUDA (backward); that it runs as a mean
+            # for a 1x1 output is an ATen detail.
+            x = x.mean(dim=(2, 3))
         elif x.dim() != 2:
             raise ValueError(f'E2NNeck expects (N, C, H, W) or (N, C) '
                              f'features, got shape {tuple(x.shape)}')
@@ -155,5 +164,5 @@ class E2NNeck(BaseModule):
         v = self.embed(x)
         if self.neutral is not None and (self.training
                                          or self.return_neutral):
-            return v, self.neutral(v)
+            return self.neutral(v), v
         return (v, )

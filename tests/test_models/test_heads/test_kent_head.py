@@ -41,7 +41,7 @@ def test_loss_s_is_cross_entropy_over_scaled_cosines(text_file):
     head = make_head(text_file, loss_transform=None, loss_contrast=None)
     v = torch.tensor([[2., 0., 0.], [1., 1., 0.]])
     n = torch.zeros(2, 3)
-    losses = head.loss((v, n), samples([0, 1]))
+    losses = head.loss((n, v), samples([0, 1]))
     # sample 0: logits (10, 0, 0), label 0; sample 1: (7.07, 7.07, 0), label 1
     s = 10 / math.sqrt(2)
     ce0 = -math.log(math.exp(10) / (math.exp(10) + 2))
@@ -74,7 +74,7 @@ def test_all_three_losses_and_neutral_rule(text_file):
     head = make_head(text_file)
     v = torch.tensor([[1., 0., 0.], [0., 0., 1.]])
     n = torch.tensor([[0., 0., 1.], [1., 0., 0.]])
-    losses = head.loss((v, n), samples([0, 2]))  # sample 1 is neutral
+    losses = head.loss((n, v), samples([0, 2]))  # sample 1 is neutral
     # Only sample 0 counts in L_t and L_c: Δv = e1 - e3 = Δt -> L_t = 0;
     # L_c = cos(t, n) - cos(t, v) + 2 = 0 - 1 + 2 = 1.
     assert losses['loss_t'].item() == pytest.approx(0., abs=1e-6)
@@ -87,7 +87,7 @@ def test_all_neutral_batch_gives_zero_not_nan(text_file):
     head = make_head(text_file)
     v = torch.randn(4, 3, requires_grad=True)
     n = torch.randn(4, 3)
-    losses = head.loss((v, n), samples([2, 2, 2, 2]))
+    losses = head.loss((n, v), samples([2, 2, 2, 2]))
     assert losses['loss_t'].item() == 0. and losses['loss_c'].item() == 0.
     sum(losses.values()).backward()
     assert torch.isfinite(v.grad).all()
@@ -148,27 +148,6 @@ def test_loading_an_uninitialised_state_resets_the_ready_flag(text_file):
         head.predict((torch.randn(1, 3), ))
 
 
-def test_checkpoint_without_raw_features_predicts_but_refuses_l_t(text_file):
-    # kent_mm < 0.2 saved only the normalised t_c (`neutral_embed`, no
-    # `text_feats`/`neutral_feat`): fine for inference, not for L_t.
-    head = make_head(text_file)
-    old = {k: v for k, v in head.state_dict().items()
-           if k not in ('text_feats', 'neutral_feat')}
-    old['neutral_embed'] = torch.tensor([0., 0., 1.])
-    fresh = MODELS.build(
-        dict(type='KENTHead', num_classes=3, class_names=CLASSES,
-             in_channels=3, logit_scale=10.,
-             text_embeddings=dict(type='PrecomputedTextEmbeddings',
-                                  file=text_file)))
-    fresh.load_state_dict(old, strict=False)
-    assert int(fresh.predict((torch.tensor([[0., 2., 0.]]), ))[0]
-               .pred_label) == 1
-    with pytest.raises(RuntimeError, match='raw text features'):
-        fresh.loss((torch.randn(1, 3), torch.randn(1, 3)), samples([0]))
-    fresh.build_text_embeddings()  # the documented way back
-    fresh.loss((torch.randn(1, 3), torch.randn(1, 3)), samples([0]))
-
-
 def test_l_t_uses_the_normalised_difference_of_raw_text_features(tmp_path):
     # Raw features of different norms: normalise(r_y - r_neu) differs from
     # normalise(t_y - t_neu) of the normalised features.
@@ -182,10 +161,10 @@ def test_l_t_uses_the_normalised_difference_of_raw_text_features(tmp_path):
     # difference (1, 0, -1) it would not be.
     v = torch.tensor([[4., 0., 0.]])
     n = torch.tensor([[0., 0., 1.]])
-    assert head.loss((v, n), samples([0]))['loss_t'].item() == \
+    assert head.loss((n, v), samples([0]))['loss_t'].item() == \
         pytest.approx(0., abs=1e-6)
     v2 = torch.tensor([[1., 0., 0.]])
-    assert head.loss((v2, n), samples([0]))['loss_t'].item() > 0.02
+    assert head.loss((n, v2), samples([0]))['loss_t'].item() > 0.02
 
 
 @pytest.mark.parametrize('names, neutral', [
@@ -239,7 +218,7 @@ def test_half_model_gives_finite_logits_and_losses_for_tiny_features(
     n = torch.full((2, 3), -1e-5, dtype=torch.float16)
     logits = head((v, ))
     assert torch.isfinite(logits).all()
-    losses = head.loss((v, n), samples([0, 1]))
+    losses = head.loss((n, v), samples([0, 1]))
     for value in losses.values():
         assert torch.isfinite(value)
 
@@ -311,9 +290,83 @@ def test_learnable_scale_starts_at_logit_scale_and_trains(text_file):
     head = make_head(text_file, learn_scale=True)
     v = torch.tensor([[2., 0., 0.]])
     torch.testing.assert_close(head((v, )), torch.tensor([[10., 0., 0.]]))
-    losses = head.loss((v, torch.zeros(1, 3)), samples([0]))
+    losses = head.loss((torch.zeros(1, 3), v), samples([0]))
     losses['loss_s'].backward()
     assert head.log_scale.grad is not None and head.log_scale.grad != 0
     with torch.no_grad():
         head.log_scale.fill_(10.)  # capped at 100, as CLIP
     assert head((v, ))[0, 0].item() == pytest.approx(100.)
+
+
+@pytest.mark.parametrize('dtype', [torch.float32, torch.float64])
+def test_learnable_scale_learns_from_the_cap_of_100(text_file, dtype):
+    # exp(log(100.)) in float32 is 100.0000076, above the cap: a clamp of
+    # the scale would pass no gradient from the first step on.
+    head = make_head(text_file, learn_scale=True, logit_scale=100.,
+                     loss_transform=None, loss_contrast=None).to(dtype)
+    v = torch.eye(3, dtype=dtype)[:2]
+    head.loss((v, ), samples([1, 1]))['loss_s'].backward()
+    assert head.log_scale.grad.item() != 0
+    # A step past the cap is projected back before the next loss (as CLIP
+    # clamps after each step), which still has a gradient.
+    with torch.no_grad():
+        head.log_scale += 1.
+    head.log_scale.grad = None
+    losses = head.loss((v, ), samples([1, 1]))
+    assert head.log_scale.item() == pytest.approx(math.log(100.))
+    losses['loss_s'].backward()
+    assert head.log_scale.grad.item() != 0
+    assert head((v, ))[1, 1].item() == pytest.approx(100.)
+
+
+def test_learnable_scale_above_the_cap_is_a_config_error(text_file):
+    with pytest.raises(ValueError, match='model.head.logit_scale'):
+        make_head(text_file, learn_scale=True, logit_scale=200.)
+
+
+def test_logits_read_v_from_the_last_neck_output(text_file):
+    # E2NNeck gives (n, v), as MMPretrain heads read the last output.
+    head = make_head(text_file)
+    n, v = torch.randn(4, 3), torch.randn(4, 3)
+    torch.testing.assert_close(head((n, v)), head((v, )))
+    assert head.pre_logits((n, v)) is v
+
+
+def test_checkpoint_keys_are_unchanged(text_file):
+    assert list(make_head(text_file).state_dict()) == [
+        'text_embeds', 'text_feats', 'neutral_feat', 'text_ready'
+    ]
+    assert list(make_head(text_file, learn_scale=True).state_dict()) == [
+        'log_scale', 'text_embeds', 'text_feats', 'neutral_feat', 'text_ready'
+    ]
+
+
+class _Model(torch.nn.Module):
+
+    def __init__(self, head):
+        super().__init__()
+        self.head = head
+
+
+@pytest.mark.parametrize('loader', ['torch', 'mmengine'])
+def test_loading_a_checkpoint_readies_an_uninitialised_head(
+        text_file, loader):
+    # The ready flag follows the loaded buffer through a public
+    # load_state_dict post hook, also when the head is a submodule loaded
+    # by MMEngine's own loader (the runner's load_from / resume).
+    from mmengine.runner.checkpoint import load_state_dict
+    state = _Model(make_head(text_file)).state_dict()
+    fresh = _Model(MODELS.build(
+        dict(type='KENTHead', num_classes=3, class_names=CLASSES,
+             in_channels=3, logit_scale=10.,
+             text_embeddings=dict(type='PrecomputedTextEmbeddings',
+                                  file=text_file))))
+    with pytest.raises(RuntimeError, match='not initialised'):
+        fresh.head.predict((torch.randn(1, 3), ))
+    if loader == 'torch':
+        fresh.load_state_dict(state)
+    else:
+        load_state_dict(fresh, state, strict=True)
+    out = fresh.head.predict((torch.tensor([[0., 2., 0.]]), ))
+    assert int(out[0].pred_label) == 1
+    fresh.head.loss((torch.randn(1, 3), torch.randn(1, 3)), samples([0]))

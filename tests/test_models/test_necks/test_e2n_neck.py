@@ -7,16 +7,43 @@ from kent_mm.models.necks import E2NNeck
 from kent_mm.models.necks.e2n_neck import fuse_affine
 
 
-def test_train_returns_v_and_n_eval_returns_v_only():
+def test_train_returns_n_then_v_eval_returns_v_only():
     neck = E2NNeck(in_channels=16, out_channels=8, neutral_channels=4)
     x = (torch.randn(3, 16, 2, 2), )
-    v, n = neck(x)
+    n, v = neck(x)
     assert v.shape == n.shape == (3, 8)
+    torch.testing.assert_close(v, neck.embed(x[0].mean((2, 3))))
+    torch.testing.assert_close(n, neck.neutral(v))
     neck.eval()
     out = neck(x)
     assert len(out) == 1 and out[0].shape == (3, 8)
     neck.return_neutral = True
-    assert len(neck(x)) == 2
+    n, v = neck(x)
+    torch.testing.assert_close(n, neck.neutral(v))
+
+
+def test_a_stock_head_after_the_neck_classifies_v_not_n():
+    # MMPretrain heads read the last neck output (pre_logits = feats[-1]):
+    # with F_n on, that must be v.
+    neck = E2NNeck(in_channels=16, out_channels=8, neutral_channels=4)
+    x = (torch.randn(3, 16, 2, 2), )
+    feats = neck(x)
+    head = LinearClsHead(num_classes=3, in_channels=8)
+    torch.testing.assert_close(head.pre_logits(feats),
+                               neck.embed(x[0].mean((2, 3))))
+
+
+def test_checkpoint_keys_are_unchanged():
+    # Released checkpoints hold exactly these keys (the pooling has none).
+    neck = E2NNeck(in_channels=16, out_channels=8, neutral_channels=4)
+    bn = ['weight', 'bias', 'running_mean', 'running_var',
+          'num_batches_tracked']
+    assert list(neck.state_dict()) == (
+        ['embed.0.weight'] + [f'embed.1.{k}' for k in bn] +
+        ['embed.2.weight'] + [f'embed.3.{k}' for k in bn] + [
+            'neutral.0.weight', 'neutral.0.bias', 'neutral.2.weight',
+            'neutral.2.bias'
+        ])
 
 
 def test_no_neutral_network_gives_v_only_for_a_linear_head():
@@ -62,7 +89,7 @@ def test_out_norm_false_ends_the_embedding_head_with_the_linear():
     # directions: scaling W2's rows scales those channels of v.
     with torch.no_grad():
         neck.embed[2].weight[1:] = 0
-    v, _ = neck((torch.randn(4, 16), ))
+    _, v = neck((torch.randn(4, 16), ))
     assert v[:, 1:].abs().max() == 0 and v[:, 0].abs().min() > 0
 
 
@@ -79,11 +106,6 @@ def trained_like_neck(**kwargs):
                 m.weight.normal_()
                 m.bias.normal_()
     return neck.eval()
-
-
-def layer_by_layer(neck, x):
-    with torch.no_grad():
-        return neck.embed(neck.gap(x).flatten(1))
 
 
 def test_fuse_affine_matches_the_chain_and_refuses_non_affine_layers():
