@@ -132,8 +132,13 @@ class DeepFEVER(ImageClassifier):
         self.main_task = main_task
         self.triplet_task = triplet_task
 
-    # ``ImageClassifier.__init__`` assigns ``self.head = None``; the main
-    # task's head stands in for it (hooks and tools look at ``model.head``).
+    # Tools and hooks read the head from ``model.head``; DeepFEVER's heads
+    # (one per task, fed by different datasets) live in ``heads``, so
+    # ``head`` is a property returning the main task's head (registered
+    # once: no duplicate checkpoint keys). No public MMPretrain API replaces
+    # it; it relies on ``ImageClassifier.__init__`` assigning only its
+    # ``head`` argument (None here) to ``self.head``, which
+    # test_deepfever.py checks.
     @property
     def head(self) -> Optional[nn.Module]:
         """The head of :attr:`main_task`."""

@@ -74,23 +74,21 @@ class MultiTaskDataPreprocessor(BaseDataPreprocessor):
             data_samples[task] = out.get('data_samples')
         return dict(inputs=inputs, data_samples=data_samples)
 
-    # ``BaseModel.to/cuda/cpu`` set ``_device`` on every preprocessor
-    # module, but a direct ``data_preprocessor.to(...)`` sets only ours: keep
-    # the inner one in step, since it is the one that moves the data.
-    def _sync_device(self) -> None:
-        self.preprocessor._device = self._device
-
+    # ``BaseModel.to/cuda/cpu`` move every data preprocessor of the model,
+    # but a direct ``data_preprocessor.to(...)`` reaches only this one
+    # (``nn.Module.to`` does not call the children's own ``to``): pass the
+    # call on to the inner preprocessor, which moves the data.
     def to(self, *args, **kwargs) -> nn.Module:
         super().to(*args, **kwargs)
-        self._sync_device()
+        self.preprocessor.to(*args, **kwargs)
         return self
 
     def cuda(self, *args, **kwargs) -> nn.Module:
         super().cuda(*args, **kwargs)
-        self._sync_device()
+        self.preprocessor.cuda(*args, **kwargs)
         return self
 
     def cpu(self, *args, **kwargs) -> nn.Module:
         super().cpu(*args, **kwargs)
-        self._sync_device()
+        self.preprocessor.cpu(*args, **kwargs)
         return self

@@ -110,6 +110,8 @@ class ExpressionVAHead(ClsHead):
             dict[str, Tensor]: ``loss_cls`` (and ``loss_va``).
         """
         cls_score = self(feats)
+        # ClsHead's helpers for subclasses (MMPretrain's own heads use them;
+        # the loss and predict tests of this head fail if they change).
         losses = self._get_loss(cls_score, data_samples, **kwargs)
         losses['loss_cls'] = losses.pop('loss')
         if self.with_va:
@@ -122,6 +124,7 @@ class ExpressionVAHead(ClsHead):
                 data_samples: Optional[List[Optional[DataSample]]] = None
                 ) -> List[DataSample]:
         """Class predictions, plus ``pred_valence``/``pred_arousal``."""
+        # ClsHead's helper for subclasses, as in loss().
         results = self._get_predictions(self(feats), data_samples)
         if self.with_va:
             va = self.forward_va(feats).detach()

@@ -79,6 +79,39 @@ def test_predict_extract_feat_and_head_property():
     assert model(torch.randn(2, 3, 32, 32), mode='tensor').shape == (2, 7)
 
 
+def test_image_classifier_init_only_assigns_its_head_argument():
+    """DeepFEVER.head is a property standing in for ImageClassifier's head
+    attribute: it needs ImageClassifier.__init__ to assign its ``head``
+    argument (None for DeepFEVER) to ``self.head`` and nothing else."""
+    from mmpretrain.models.classifiers import ImageClassifier
+    assigned = []
+
+    class Probe(ImageClassifier):
+
+        @property
+        def head(self):
+            return None
+
+        @head.setter
+        def head(self, value):
+            assigned.append(value)
+
+    Probe(backbone=torch.nn.Identity())
+    assert assigned == [None]
+
+
+def test_preprocessor_moved_alone_moves_the_data():
+    # data_preprocessor.to(...) called directly (not through the model)
+    # must move the inner per-batch preprocessor too: it moves the data.
+    from kent_mm.models import MultiTaskDataPreprocessor
+    pre = MultiTaskDataPreprocessor(
+        dict(mean=[0., 0., 0.], std=[1., 1., 1.])).to('meta')
+    data = batch(va_samples(2), size=8)
+    assert pre(data)['inputs'].device.type == 'meta'
+    out = pre(dict(expression=data), True)
+    assert out['inputs']['expression'].device.type == 'meta'
+
+
 def test_config_errors():
     with pytest.raises(ValueError, match='main_task'):
         build(main_task='va')
