@@ -95,9 +95,10 @@ class RNGStateHook(Hook):
     weights are bit-identical (multi-process: up to the determinism of the
     gradient all-reduce). Not covered: persistent workers (their RNGs live
     in the worker processes), resuming from mid-epoch checkpoints, and
-    nondeterministic kernels (GPU atomics; use
-    ``randomness.deterministic=True``). A plain ``load_from`` (not a
-    resume) does not restore the states.
+    nondeterministic kernels (GPU atomics): on GPUs set
+    ``randomness=dict(seed=..., deterministic=True)``, which every config of
+    kent_mm supports (docs/reliability.md, "Deterministic mode"). A plain
+    ``load_from`` (not a resume) does not restore the states.
     """
 
     priority = 'VERY_HIGH'  # restore before anything draws in the epoch;
