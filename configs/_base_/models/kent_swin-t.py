@@ -4,5 +4,11 @@ _base_ = ['./kent_resnet18.py', './swin-t_112.py']
 
 model = dict(
     backbone={{_base_.swin_backbone}},
-    neck=dict(in_channels=768, mid_channels=768),
+    neck=dict(
+        in_channels=768,
+        mid_channels=768,
+        # F_n keeps PyTorch's default initialisation, as the authors' (and
+        # as on ResNet-18): the neck's init_cfg runs after the model-wide
+        # Swin init below, which reaches every Linear.
+        init_cfg=dict(type='PyTorchDefault', override=dict(name='neutral'))),
     init_cfg={{_base_.swin_init_cfg}})

@@ -1,3 +1,6 @@
-from .weight_init import PatchFoldPretrainedInit, fold_patch_kernel
+from .weight_init import (PatchFoldPretrainedInit, PyTorchDefaultInit,
+                          fold_patch_kernel)
 
-__all__ = ['PatchFoldPretrainedInit', 'fold_patch_kernel']
+__all__ = [
+    'PatchFoldPretrainedInit', 'PyTorchDefaultInit', 'fold_patch_kernel'
+]

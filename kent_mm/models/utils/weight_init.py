@@ -1,8 +1,10 @@
-"""Loading pretrained weights into a smaller patch embedding."""
-from typing import Dict, Optional, Sequence
+"""Weight initialisers: pretrained weights into a smaller patch embedding;
+PyTorch's default initialisation of part of a model."""
+from typing import Dict, List, Optional, Sequence, Union
 
 import torch
 from mmengine.logging import print_log
+from mmengine.model import BaseInit, update_init_info
 from mmengine.model.weight_init import PretrainedInit
 from mmengine.runner import CheckpointLoader, load_state_dict
 from mmpretrain.registry import WEIGHT_INITIALIZERS
@@ -92,3 +94,45 @@ class PatchFoldPretrainedInit(PretrainedInit):
                 print_log(f'{key}: folded {tuple(value.shape)} -> '
                           f'{tuple(state[key].shape)}', logger='current')
         load_state_dict(module, state, strict=False, logger='current')
+
+
+@WEIGHT_INITIALIZERS.register_module(name='PyTorchDefault')
+class PyTorchDefaultInit(BaseInit):
+    """PyTorch's own initialisation of each selected layer: its
+    ``reset_parameters()`` (``nn.Linear``: weight and bias uniform in
+    ``+-1/sqrt(fan_in)``).
+
+    MMEngine runs a parent's ``init_cfg`` before its children's, so this
+    undoes a broader initialisation for part of a model, e.g. keeps the
+    default of ``E2NNeck``'s ``F_n`` under Swin's model-wide
+    ``TruncNormal``.
+
+    Example:
+        ``neck=dict(..., init_cfg=dict(type='PyTorchDefault',
+        override=dict(name='neutral')))``
+
+    Args:
+        layer (str | list[str], optional): Layer types to reset; with an
+            ``override``, its whole named submodule is reset.
+    """
+
+    def __init__(self, layer: Optional[Union[str, List[str]]] = None) -> None:
+        super().__init__(layer=layer)
+
+    def __call__(self, module: Optional[torch.nn.Module]) -> None:
+        if module is None:  # an override naming an absent optional module
+            return
+
+        def reset(m: torch.nn.Module) -> None:
+            names = {type(m).__name__}
+            names |= {b.__name__ for b in type(m).__bases__}
+            if (self.wholemodule or names & set(self.layer)) and callable(
+                    getattr(m, 'reset_parameters', None)):
+                m.reset_parameters()
+
+        module.apply(reset)
+        if hasattr(module, '_params_init_info'):
+            update_init_info(module, init_info=self._get_init_info())
+
+    def _get_init_info(self) -> str:
+        return f'{self.__class__.__name__}: reset_parameters()'
