@@ -2,4 +2,5 @@
 # the baseline).
 _base_ = ['./_base_/kent_fer2013_48.py', './_base_/lowdata_cpu.py']
 train_dataloader = dict(
-    dataset=dict(subset_file='configs/benchmarks/fer2013_train_10pct.txt'))
+    dataset=dict(
+        subset_file='tools/benchmarks/splits/fer2013_train_10pct.txt'))
