@@ -5,9 +5,7 @@ _base_ = [
     './_base_/default_runtime.py',
 ]
 
-model = dict(data_preprocessor=dict(num_classes=8), head=dict(num_classes=8))
-
-# Model selection on the official validation split (FER2013Valid); the test
-# split is only used by tools/test.py.
-default_hooks = dict(
-    checkpoint=dict(save_best='accuracy/top1', rule='greater'))
+model = dict(
+    data_preprocessor={{_base_.data_preprocessor}},
+    head=dict(num_classes={{_base_.num_classes}}))
+default_hooks = dict(checkpoint={{_base_.model_selection}})

@@ -5,4 +5,7 @@ _base_ = [
     './_base_/default_runtime.py',
 ]
 
-model = dict(data_preprocessor=dict(num_classes=7), head=dict(num_classes=7))
+model = dict(
+    data_preprocessor={{_base_.data_preprocessor}},
+    head=dict(num_classes={{_base_.num_classes}}))
+default_hooks = dict(checkpoint={{_base_.model_selection}})

@@ -11,10 +11,7 @@ _base_ = [
 
 model = dict(
     type='ImageClassifier',
-    data_preprocessor=dict(
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        to_rgb=True),
+    data_preprocessor={{_base_.data_preprocessor}},
     backbone=dict(
         type='ResNet',
         depth=18,

@@ -11,12 +11,14 @@ _base_ = [
 ]
 
 model = dict(
-    heads=dict(expression=dict(loss_va=None)),
+    data_preprocessor=_base_.data_preprocessor,
+    heads=dict(
+        expression=dict(num_classes=_base_.num_classes, loss_va=None)),
     task_weights=dict(expression=1.0, triplet=1.0))
 
 triplet_pipeline = [
     dict(type='LoadFERImage'),
-    dict(type='Resize', scale=(112, 112)),
+    dict(type='Resize', scale=(_base_.img_size, _base_.img_size)),
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='PackInputs'),
 ]
@@ -30,8 +32,11 @@ label_triplet_dataloader = dict(
         type='LabelTripletDataset',
         triplet_type='TWO_CLASS_TRIPLET',
         seed=29,
-        dataset=dict(type='FER2013', data_root='data/fer2013', split='train',
-                     pipeline=triplet_pipeline)))
+        dataset=dict(
+            type=_base_.dataset_type,
+            data_root=_base_.data_root,
+            split='train',
+            pipeline=triplet_pipeline)))
 
 train_dataloader = dict(
     sampler=dict(_delete_=True, type='InfiniteSampler', shuffle=True))
@@ -50,5 +55,4 @@ train_cfg = dict(
     val_interval=898,
     main_task='expression',
     extra_dataloaders=dict(triplet=label_triplet_dataloader))
-default_hooks = dict(
-    checkpoint=dict(interval=898, save_best='accuracy/top1', rule='greater'))
+default_hooks = dict(checkpoint=dict(_base_.model_selection, interval=898))

@@ -14,6 +14,11 @@ _base_ = [
 # `loss_weight`) are set with --cfg-options, e.g.
 # model.task_weights.triplet=0.5 model.heads.expression.loss_va.loss_weight=2
 
+model = dict(
+    data_preprocessor={{_base_.data_preprocessor}},
+    heads=dict(expression=dict(num_classes={{_base_.num_classes}})))
+default_hooks = dict(checkpoint={{_base_.model_selection}})
+
 # One AffectNet batch (train_dataloader) and one FEC batch per iteration.
 train_cfg = dict(
     main_task='expression',

@@ -5,7 +5,10 @@ _base_ = [
     './_base_/default_runtime.py',
 ]
 
-model = dict(head=dict(
-    class_names={{_base_.classes}},
-    text_embeddings=dict(
-        cache_file='data/text_embeddings/fer2013_vit-b-16_openai.pth')))
+model = dict(
+    data_preprocessor={{_base_.data_preprocessor}},
+    head=dict(
+        class_names={{_base_.classes}},
+        text_embeddings=dict(
+            cache_file='data/text_embeddings/fer2013_vit-b-16_openai.pth')))
+default_hooks = dict(checkpoint={{_base_.model_selection}})

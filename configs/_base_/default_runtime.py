@@ -6,8 +6,10 @@ custom_imports = dict(imports=['kent_mm'], allow_failed_imports=False)
 
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=50),
-    # Model selection: RAF-DB has no official validation split, so we report
-    # the last epoch (the official code's "best test epoch" is optimistic).
+    # Model selection is a fact of the dataset: each config merges its
+    # dataset file's `model_selection` here (save_best on an official
+    # validation split; otherwise the last epoch is reported: the official
+    # code's "best test epoch" is optimistic).
     # backend 'atomic_local' (kent_mm.utils.AtomicLocalBackend) writes each
     # checkpoint to a temporary file and renames it into place: a run killed
     # during a save keeps the previous checkpoint intact.

@@ -56,8 +56,9 @@ def test_matrix_covers_every_config_file():
 @pytest.mark.parametrize('ds', DATASETS)
 def test_config_classes_match_the_dataset_class(ds, roots):
     """``classes`` of the dataset config is the dataset's own label order,
-    and head, preprocessor and dataset agree on the class count (the KENT
-    head takes it from its ``class_names``)."""
+    and head, preprocessor and dataset agree on the class count (the dataset
+    file's ``num_classes``; the KENT head takes it from its
+    ``class_names``)."""
     from mmpretrain.registry import DATASETS as REGISTRY
     from mmpretrain.registry import MODELS
     cfg = cached_config(osp.join(REPO, 'configs', f'kent_resnet18_{ds}.py'))
@@ -66,14 +67,15 @@ def test_config_classes_match_the_dataset_class(ds, roots):
     assert tuple(cfg.classes) == built.metainfo['classes']
     assert tuple(cfg.model.head.class_names) == tuple(cfg.classes)
     n = len(cfg.classes)
+    assert cfg.num_classes == n
     # Built, not initialised: no text tower is made before init_weights.
     assert MODELS.build(cfg.model.head).num_classes == n
-    # Only batch augments (mixup) read it; where set it must agree.
-    assert cfg.model.data_preprocessor.get('num_classes', n) == n
+    assert cfg.model.data_preprocessor.num_classes == n
     assert ds in cfg.model.head.text_embeddings.cache_file
     base = cached_config(
         osp.join(REPO, 'configs', f'baseline_swin-t_{ds}.py'))
     assert base.model.head.num_classes == n
+    assert base.model.data_preprocessor.num_classes == n
 
 
 @pytest.mark.parametrize('ds,val,test', [

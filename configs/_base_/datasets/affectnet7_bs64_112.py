@@ -6,10 +6,11 @@ _base_ = ['./fer_loaders_bs64_112.py']
 # layout='npy' reads the per-image numpy release).
 dataset_type = 'AffectNet'
 data_root = 'data/affectnet'
-num_classes = 7
 # Expression codes 0..6, canonical names.
 classes = ('neutral', 'happiness', 'sadness', 'surprise', 'fear', 'disgust',
            'anger')
+num_classes = len(classes)
+data_preprocessor = dict(num_classes=num_classes)
 
 train_dataloader = dict(
     dataset=dict(type=dataset_type, data_root=data_root,

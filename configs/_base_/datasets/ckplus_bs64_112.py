@@ -11,14 +11,16 @@ fold = 0
 # CK+ codes 1..7, canonical names.
 classes = ('anger', 'contempt', 'disgust', 'fear', 'happiness', 'sadness',
            'surprise')
+num_classes = len(classes)
+data_preprocessor = dict(num_classes=num_classes)
 
 train_dataloader = dict(
     dataset=dict(type=dataset_type, data_root=data_root, fold=fold,
-                 num_classes=7))
+                 num_classes=num_classes))
 # No validation split: val = the test fold, for monitoring only.
 val_dataloader = dict(
     dataset=dict(type=dataset_type, data_root=data_root, fold=fold,
-                 num_classes=7, split='test'))
+                 num_classes=num_classes, split='test'))
 test_dataloader = dict(
     dataset=dict(type=dataset_type, data_root=data_root, fold=fold,
-                 num_classes=7))
+                 num_classes=num_classes))

@@ -1,6 +1,14 @@
-# Dataloaders and metrics shared by the FER datasets other than RAF-DB; a
-# dataset file sets type, data_root and the splits (see ./fer2013_bs64_112.py).
+# Dataloaders, metrics, pipelines and normalisation shared by the FER
+# datasets. A dataset file sets type, data_root and the splits, its
+# `classes` (the dataset's label order), `num_classes = len(classes)` (also
+# in its data preprocessor) and, with an official validation split, its
+# model selection (see ./fer2013_bs64_112.py).
 _base_ = ['./fer_pipelines_112.py', './fer_metrics.py']
+
+# Model selection, merged by every config into default_hooks.checkpoint:
+# none here, the last epoch is reported. A dataset without an official
+# validation split validates on its test split, for monitoring only.
+model_selection = dict()
 
 train_dataloader = dict(
     batch_size=64,

@@ -1,15 +1,15 @@
-# Plain-label twin of KENT ResNet-18: GAP + LinearClsHead (MMPretrain).
+# Plain-label twin of KENT ResNet-18 (./kent_resnet18.py builds on it): GAP +
+# LinearClsHead (MMPretrain). The (backbone, dataset) config sets
+# head.num_classes and the data preprocessor from the dataset file.
 _base_ = ['mmpretrain::_base_/models/resnet18.py']
 
 model = dict(
-    data_preprocessor=dict(
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        to_rgb=True),
     backbone=dict(
+        # ImageNet weights (the official code starts from face-recognition
+        # weights that were not released). Offline: set init_cfg=None.
         init_cfg=dict(
             type='Pretrained',
             checkpoint='https://download.openmmlab.com/mmclassification/v0/'
             'resnet/resnet18_8xb32_in1k_20210831-fbbb1da6.pth',
             prefix='backbone')),
-    head=dict(num_classes=7, topk=(1, )))
+    head=dict(topk=(1, )))

@@ -1,19 +1,8 @@
-# KENT on ResNet-18: backbone -> E2N neck (v, n) -> text-embedding head.
-_base_ = ['mmpretrain::_base_/models/resnet18.py']
+# KENT on ResNet-18: the backbone of its twin ./baseline_resnet18.py (ImageNet
+# weights) -> E2N neck (v, n) -> text-embedding head.
+_base_ = ['./baseline_resnet18.py']
 
 model = dict(
-    data_preprocessor=dict(
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        to_rgb=True),
-    backbone=dict(
-        # ImageNet weights (the official code starts from face-recognition
-        # weights that were not released). Offline: set init_cfg=None.
-        init_cfg=dict(
-            type='Pretrained',
-            checkpoint='https://download.openmmlab.com/mmclassification/v0/'
-            'resnet/resnet18_8xb32_in1k_20210831-fbbb1da6.pth',
-            prefix='backbone')),
     neck=dict(
         _delete_=True,
         type='E2NNeck',

@@ -8,6 +8,6 @@ model = dict(
     data_preprocessor={{_base_.data_preprocessor}},
     backbone=dict(init_cfg=None),  # from scratch, offline
     head=dict(
-        num_classes=7,
+        num_classes={{_base_.num_classes}},
         loss=dict(type='LabelSmoothLoss', label_smooth_val=0.1,
                   mode='original')))

@@ -4,8 +4,7 @@
 _base_ = ['../../_base_/datasets/fer2013_bs64_112.py']
 img_size = 48
 data_preprocessor = dict(
-    num_classes=7, mean=[128., 128., 128.], std=[64., 64., 64.],
-    to_rgb=False)
+    mean=[128., 128., 128.], std=[64., 64., 64.], to_rgb=False)
 train_pipeline = [
     dict(type='LoadFERImage'),
     dict(type='RandomResizedCrop', scale=img_size,
