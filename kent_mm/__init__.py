@@ -3,14 +3,12 @@
 Importing the package (``custom_imports=dict(imports=['kent_mm'])``)
 registers its components in MMPretrain's registries, its ``atomic_local``
 file backend in MMEngine's, and its model index in MMPretrain's
-``ModelHub``, and allow-lists the MMEngine/NumPy types of MMEngine
-checkpoints for torch's ``weights_only`` loading. It changes no behaviour of
-MMEngine or MMPretrain: a config opts in to what it uses.
+``ModelHub``. It changes no behaviour of torch, MMEngine or MMPretrain: a
+config opts in to what it uses, and torch's ``weights_only`` allow-list is
+widened only inside the loads kent_mm makes
+(:func:`kent_mm.utils.checkpoint_safe_globals`).
 """
-from .utils import register_safe_globals
 from .version import __version__
-
-register_safe_globals()
 
 from . import apis, datasets, engine, evaluation, models  # noqa: E402,F401
 

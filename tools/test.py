@@ -1,16 +1,14 @@
 """Test with MMPretrain's own ``tools/test.py``, kent_mm imported.
 
-Same arguments as MMPretrain's script (``python tools/test.py -h``). On a
-machine without CUDA, ``kent_mm.apis.prepare_mmpretrain_tool`` adds what
-the script needs there: ``gloo`` for ``--launcher pytorch`` and no pinned
-memory.
+Same arguments as MMPretrain's script (``python tools/test.py -h``).
+``kent_mm.apis.run_mmpretrain_tool`` runs it with what this machine needs
+(without CUDA: ``gloo`` for ``--launcher pytorch``, no pinned memory) and
+loads the checkpoint with kent_mm's ``weights_only`` allow-list.
 """
-import runpy
 import sys
 
 import kent_mm  # noqa: F401  registers kent_mm's components
-from kent_mm.apis import prepare_mmpretrain_tool
+from kent_mm.apis import run_mmpretrain_tool
 
 if __name__ == '__main__':
-    sys.argv = prepare_mmpretrain_tool('test', sys.argv[1:])
-    runpy.run_path(sys.argv[0], run_name='__main__')
+    run_mmpretrain_tool('test', sys.argv[1:])

@@ -170,8 +170,10 @@ class FaceExpressionInferencer:
         from mmpretrain import ImageClassificationInferencer, get_model
 
         import kent_mm  # noqa: F401  components and model zoo
+        from kent_mm.utils import checkpoint_safe_globals
         from .deploy import is_grayscale_model
-        net = get_model(model, pretrained=pretrained, device=device)
+        with checkpoint_safe_globals():  # training checkpoints as well
+            net = get_model(model, pretrained=pretrained, device=device)
         # The model's own test pipeline (LoadFERImage, Resize, ...) does the
         # preprocessing of each crop.
         self.inferencer = ImageClassificationInferencer(net, device=device)

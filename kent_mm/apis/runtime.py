@@ -1,15 +1,18 @@
 """Run MMPretrain's ``tools/train.py`` / ``tools/test.py`` on any machine.
 
-kent_mm's ``tools/train.py`` and ``tools/test.py`` run MMPretrain's own
-scripts, shipped in its wheel, with the arguments that
-:func:`prepare_mmpretrain_tool` adds. MMPretrain's scripts assume a GPU;
-without CUDA they get:
+kent_mm's ``tools/train.py`` and ``tools/test.py`` call
+:func:`run_mmpretrain_tool`: MMPretrain's own scripts, shipped in its wheel,
+with the arguments that :func:`prepare_mmpretrain_tool` adds, and MMEngine
+checkpoints loaded under :func:`~kent_mm.utils.checkpoint_safe_globals`
+(resume, ``load_from`` and test.py's checkpoint on torch >= 2.6).
+MMPretrain's scripts assume a GPU; without CUDA they get:
 
-- ``--launcher pytorch``: a ``gloo`` process group, initialised here because
-  MMEngine's ``init_dist`` calls ``torch.cuda.set_device`` (the Runner keeps
-  a group that exists), and ``--cfg-options env_cfg.dist_cfg.backend=gloo
+- ``--launcher pytorch``: ``--cfg-options env_cfg.dist_cfg.backend=gloo
   model_wrapper_cfg.device_ids=None`` (DDP refuses ``device_ids`` for
-  modules on the CPU).
+  modules on the CPU), and a ``gloo`` process group started by
+  :func:`run_mmpretrain_tool` before the script runs, because MMEngine's
+  ``init_dist`` calls ``torch.cuda.set_device`` (the Runner keeps a group
+  that exists).
 - ``--no-pin-memory`` (pinning needs CUDA; otherwise a warning per loader).
 - ``train --amp``: ``--cfg-options optim_wrapper.type=BF16OptimWrapper``
   (bfloat16 autocast; MMEngine's ``AmpOptimWrapper`` needs a GPU).
@@ -20,9 +23,14 @@ without workers; MMPretrain's script turns them on by default).
 """
 import os.path as osp
 import re
+import runpy
+import sys
 from typing import List, Sequence
 
 import torch
+import torch.distributed as dist
+
+from kent_mm.utils import checkpoint_safe_globals
 
 
 def _launcher(args: Sequence[str]) -> str:
@@ -44,9 +52,7 @@ def prepare_mmpretrain_tool(tool: str, args: Sequence[str]) -> List[str]:
 
     Returns:
         list[str]: The path of MMPretrain's script followed by ``args`` and
-        the arguments this machine needs (see the module docstring). For
-        ``--launcher pytorch`` without CUDA, the ``gloo`` process group is
-        initialised as a side effect.
+        the arguments this machine needs (see the module docstring).
     """
     import mmpretrain
     script = osp.join(
@@ -68,9 +74,27 @@ def prepare_mmpretrain_tool(tool: str, args: Sequence[str]) -> List[str]:
                 # As MMEngine's default DDP wrapper.
                 'model_wrapper_cfg.broadcast_buffers=False',
             ]
-            import torch.distributed as dist
-            if not dist.is_initialized():
-                dist.init_process_group(backend='gloo')
     if options:
         extra += ['--cfg-options'] + options
     return [script] + args + extra
+
+
+def run_mmpretrain_tool(tool: str, args: Sequence[str]) -> None:
+    """Run MMPretrain's ``tools/<tool>.py`` in this process.
+
+    The script gets :func:`prepare_mmpretrain_tool`'s command line; without
+    CUDA, ``--launcher pytorch`` first starts the ``gloo`` process group
+    (from the ``torch.distributed.run`` environment); checkpoints load
+    under :func:`~kent_mm.utils.checkpoint_safe_globals`.
+
+    Args:
+        tool (str): ``'train'`` or ``'test'``.
+        args (Sequence[str]): The command-line arguments (without the
+            program name), as MMPretrain's script takes them.
+    """
+    sys.argv = prepare_mmpretrain_tool(tool, args)
+    if (not torch.cuda.is_available() and _launcher(args) == 'pytorch'
+            and not dist.is_initialized()):
+        dist.init_process_group(backend='gloo')
+    with checkpoint_safe_globals():
+        runpy.run_path(sys.argv[0], run_name='__main__')

@@ -2,6 +2,7 @@
 import copy
 from typing import Dict, Iterator, List, Optional, Tuple, Union
 
+# Private: IterBasedTrainLoop's own infinite iterator; no public equivalent.
 from mmengine.runner.loops import IterBasedTrainLoop, \
     _InfiniteDataloaderIterator
 from mmpretrain.registry import LOOPS
@@ -82,15 +83,15 @@ class MultiTaskIterBasedTrainLoop(IterBasedTrainLoop):
             raise ValueError(
                 f'train_cfg.extra_dataloaders has a {main_task!r} entry, the '
                 'name of the main task (train_dataloader); rename it.')
-        randomness = getattr(runner, '_randomness_cfg', None) or {}
+        # Private: BaseLoop reads it for train_dataloader; no public accessor.
+        diff_rank_seed = runner._randomness_cfg.get('diff_rank_seed', False)
         self.main_task = main_task
         self.extra_dataloaders: Dict[str, DataLoader] = {}
         for task, loader in extra_dataloaders.items():
             if isinstance(loader, dict):
                 loader = copy.deepcopy(loader)
                 loader = runner.build_dataloader(
-                    loader, seed=runner.seed,
-                    diff_rank_seed=randomness.get('diff_rank_seed', False))
+                    loader, seed=runner.seed, diff_rank_seed=diff_rank_seed)
             self.extra_dataloaders[task] = loader
         iterators = {main_task: self.dataloader_iterator}
         iterators.update({

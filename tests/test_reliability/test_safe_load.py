@@ -5,6 +5,9 @@ side effect (create a marker file) when unpickled: the positive control at
 the end of each case proves it with an unsafe ``weights_only=False`` load.
 Before that, every kent_mm / MMEngine loading path must refuse it and the
 marker must not exist.
+
+kent_mm's allow-list of MMEngine checkpoint types holds only inside its
+loads (``checkpoint_safe_globals``): outside them torch keeps its defaults.
 """
 import os
 import pathlib
@@ -15,9 +18,10 @@ import pytest
 import torch
 from mmengine.logging import HistoryBuffer
 
-import kent_mm  # noqa: F401  (weights_only allow-list)
-from kent_mm.utils import safe_load
-from kent_mm.utils.safe_load import _restricted_getattr
+import kent_mm  # noqa: F401
+from kent_mm.utils import checkpoint_safe_globals, safe_load
+from kent_mm.utils.safe_load import (HISTORY_BUFFER_STATISTICS,
+                                     _restricted_getattr)
 
 
 class Reduce:
@@ -114,3 +118,65 @@ def test_allow_list_still_loads_what_mmengine_saves(tmp_path):
     assert data['buffer'].mean() == 2.0
     assert data['mean'] is HistoryBuffer.mean
     assert data['array'].tolist() == [0, 1, 2] and data['scalar'] == 2.0
+
+
+def test_history_buffer_pickles_name_only_the_allowed_statistics():
+    """The restricted getattr admits MMEngine's default statistics methods:
+    fails if MMEngine pickles other ones (then they need a decision)."""
+    state = HistoryBuffer().__getstate__()
+    assert set(state['statistics_methods']) == HISTORY_BUFFER_STATISTICS
+
+
+def _history_file(tmp_path) -> str:
+    buf = HistoryBuffer()
+    buf.update(1.5)
+    path = str(tmp_path / 'hub.pth')
+    torch.save(dict(buffer=buf, array=np.arange(2)), path)
+    return path
+
+
+def test_allow_list_holds_only_inside_kent_mm_loads(tmp_path):
+    path = _history_file(tmp_path)
+    before = torch.serialization.get_safe_globals()
+    # torch's defaults, after `import kent_mm` and between kent_mm's loads.
+    with pytest.raises(pickle.UnpicklingError, match='HistoryBuffer'):
+        torch.load(path, weights_only=True)
+    assert safe_load(path)['buffer'].mean() == 1.5
+    with checkpoint_safe_globals():
+        assert torch.load(path, weights_only=True)['buffer'].mean() == 1.5
+    assert torch.serialization.get_safe_globals() == before
+    with pytest.raises(pickle.UnpicklingError, match='HistoryBuffer'):
+        torch.load(path, weights_only=True)
+
+
+def test_nested_loads_keep_the_outer_allow_list(tmp_path):
+    """A kent_mm load inside a run that tools/train.py wrapped (a text cache
+    read before --resume) must not end the run's allow-list."""
+    path = _history_file(tmp_path)
+    before = torch.serialization.get_safe_globals()
+    with checkpoint_safe_globals():
+        safe_load(path)
+        with checkpoint_safe_globals():
+            pass
+        assert torch.load(path, weights_only=True)['buffer'].mean() == 1.5
+    assert torch.serialization.get_safe_globals() == before
+    # Entries that were listed before the block stay listed after it.
+    with torch.serialization.safe_globals([HistoryBuffer]):
+        with checkpoint_safe_globals():
+            pass
+        assert HistoryBuffer in torch.serialization.get_safe_globals()
+
+
+def test_get_model_loads_a_training_checkpoint_with_the_allow_list(
+        kent_checkpoint):
+    from mmpretrain import get_model
+    cfg, ckpt = kent_checkpoint['config'], kent_checkpoint['checkpoint']
+    # A checkpoint of tools/train.py (message hub, NumPy RNG state...).
+    with pytest.raises(pickle.UnpicklingError, match='HistoryBuffer'):
+        get_model(cfg, pretrained=ckpt)
+    with checkpoint_safe_globals():
+        model = get_model(cfg, pretrained=ckpt)
+    state = safe_load(ckpt)['state_dict']
+    assert torch.equal(model.head.text_embeds, state['head.text_embeds'])
+    assert torch.equal(model.backbone.conv1.weight,
+                       state['backbone.conv1.weight'])

@@ -98,13 +98,15 @@ def test_checkpoint_is_a_feature_extractor(trained):
     encoder features from the checkpoint."""
     from mmpretrain import get_model
 
+    from kent_mm.utils import checkpoint_safe_globals
     cfg, work, _, _, _ = trained
     ckpt = osp.join(work, 'iter_50.pth')
     x = torch.randn(2, 3, 32, 32)
-    model = get_model(cached_config(cfg), pretrained=ckpt).eval()
     encoder_cfg = cached_config(
         osp.join(REPO, 'configs', 'deepfever_resnet18_encoder.py'))
-    encoder = get_model(encoder_cfg, pretrained=ckpt).eval()
+    with checkpoint_safe_globals():  # a training checkpoint
+        model = get_model(cached_config(cfg), pretrained=ckpt).eval()
+        encoder = get_model(encoder_cfg, pretrained=ckpt).eval()
     with torch.no_grad():
         a = model.extract_feat(x)[0]
         b = encoder.extract_feat(x)[0]

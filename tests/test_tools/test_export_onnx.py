@@ -18,8 +18,10 @@ def test_resnet18_cli_dynamic_batch_verify(tmp_path, kent_checkpoint):
     from mmpretrain import get_model
 
     from kent_mm.apis.deploy import torch_probs
+    from kent_mm.utils import checkpoint_safe_globals
     cfg, ckpt = kent_checkpoint['config'], kent_checkpoint['checkpoint']
-    model = get_model(cfg, pretrained=ckpt, device='cpu')
+    with checkpoint_safe_globals():  # a training checkpoint
+        model = get_model(cfg, pretrained=ckpt, device='cpu')
     out = tmp_path / 'r18.onnx'
     printed = run_script('deployment/export_onnx.py', [
         cfg, ckpt, '--out', out, '--dynamic-batch', '--verify'])

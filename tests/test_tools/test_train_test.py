@@ -38,12 +38,14 @@ def test_save_load_predict_round_trip_without_text_encoder(
     from mmpretrain import ImageClassificationInferencer, get_model
 
     from kent_mm.models.text import PrecomputedTextEmbeddings
+    from kent_mm.utils import checkpoint_safe_globals, safe_load
     monkeypatch.setattr(PrecomputedTextEmbeddings, '__call__',
                         lambda *a: pytest.fail('text source used at load'))
     ckpt = kent_checkpoint['checkpoint']
-    model = get_model(kent_checkpoint['config'], pretrained=ckpt,
-                      device='cpu')
-    state = torch.load(ckpt, map_location='cpu', weights_only=True)
+    with checkpoint_safe_globals():  # a training checkpoint
+        model = get_model(kent_checkpoint['config'], pretrained=ckpt,
+                          device='cpu')
+    state = safe_load(ckpt)
     assert torch.equal(model.head.text_embeds,
                        state['state_dict']['head.text_embeds'])
     with open(kent_test_run['preds'], 'rb') as f:
@@ -221,7 +223,7 @@ def test_launchers_are_thin(tool):
 
 def test_launch_arguments_per_machine(monkeypatch):
     """What the launchers add to MMPretrain's command line, with and
-    without CUDA (the process group is not started here)."""
+    without CUDA (building it starts no process group)."""
     import mmpretrain
     import torch.distributed as dist
 
@@ -239,7 +241,7 @@ def test_launch_arguments_per_machine(monkeypatch):
         script, 'c.py'] + workers + ['--no-persistent-workers']
 
     monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
-    monkeypatch.setattr(dist, 'is_initialized', lambda: True)
+    monkeypatch.setattr(dist, 'is_initialized', lambda: False)
     argv = prepare_mmpretrain_tool('train', args)
     assert argv[:len(args) + 1] == [script] + args
     extra = argv[len(args) + 1:]

@@ -58,7 +58,9 @@ def build(config: str, checkpoint: str, img_size: int, tmp: str):
     if 'img_size' in cfg.model.backbone:
         cfg.model.backbone.img_size = img_size
     if checkpoint:
-        return get_model(cfg, pretrained=checkpoint, device='cpu').eval()
+        from kent_mm.utils import checkpoint_safe_globals
+        with checkpoint_safe_globals():
+            return get_model(cfg, pretrained=checkpoint, device='cpu').eval()
     head = cfg.model.head
     if head.type == 'KENTHead':
         # Random unit text embeddings instead of CLIP (speed only).

@@ -22,13 +22,13 @@ import json
 import os.path as osp
 import sys
 
-from mmengine.config import DictAction
+from mmengine.config import Config, DictAction
 from mmpretrain import get_model
 
 import kent_mm  # noqa: F401  registers kent_mm components and model zoo
 from kent_mm.apis.deploy import (class_names_of, config_image_size,
                                  export_onnx, is_grayscale_model, verify_onnx)
-from kent_mm.evaluation.configs import load_config
+from kent_mm.utils import checkpoint_safe_globals
 
 
 def parse_args():
@@ -79,10 +79,12 @@ def main():
     args = parse_args()
     config = args.config
     if config.endswith('.py'):
-        config = load_config(config, args.cfg_options)
+        config = Config.fromfile(config)
+        config.merge_from_dict(args.cfg_options or {})
     elif args.cfg_options:
         raise ValueError('--cfg-options needs a config file, not a name')
-    model = get_model(config, pretrained=args.checkpoint, device='cpu')
+    with checkpoint_safe_globals():
+        model = get_model(config, pretrained=args.checkpoint, device='cpu')
     cfg = model._config
     if args.img_size:
         h = args.img_size[0]
