@@ -6,8 +6,7 @@ import torch
 
 from kent_mm.utils import atomic_torch_save, safe_load
 
-#: 2: raw (unnormalised) features in ``features``. 1 (older kent_mm) held
-#: only L2-normalised ``embeddings``, which KENT's L_t cannot use.
+#: Format of the cache files: raw (unnormalised) features in ``features``.
 CACHE_VERSION = 2
 #: Metadata fields that must match between a cache and its user.
 CHECKED_FIELDS = ('model_name', 'pretrained', 'class_names', 'prompts')
@@ -27,8 +26,7 @@ def load_text_cache(path: str) -> Dict[str, Any]:
     Raises:
         FileNotFoundError: If ``path`` does not exist.
         ValueError: If the file is no kent_mm text cache, has another format
-            version (an old cache holds no raw features), or its features do
-            not match its class names.
+            version, or its features do not match its class names.
     """
     rebuild = ('Rebuild it with `python tools/build_text_embeddings.py CONFIG '
                f'--out {path}`.')
@@ -42,10 +40,9 @@ def load_text_cache(path: str) -> Dict[str, Any]:
                          '(expected keys "version", "features" and "meta").')
     if data.get('version') != CACHE_VERSION:
         raise ValueError(
-            f'{path}: text-feature file version {data.get("version")!r}, '
-            f'expected {CACHE_VERSION}. Version 1 files hold only normalised '
-            'embeddings, but KENT\'s L_t subtracts the raw text features. '
-            + rebuild)
+            f'{path}: text-feature file format {data.get("version")!r}, '
+            f'expected {CACHE_VERSION}: a (C, D) tensor "features" of the raw '
+            'text features, which KENT\'s L_t subtracts. ' + rebuild)
     feats = data.get('features')
     names = data['meta'].get('class_names', ())
     if (not torch.is_tensor(feats) or feats.ndim != 2

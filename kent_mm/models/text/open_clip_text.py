@@ -8,6 +8,7 @@ import torch
 from mmengine.logging import print_log
 from mmpretrain.registry import MODELS
 
+from kent_mm.utils import compute_on_rank_zero
 from .base import BaseTextEmbeddings
 from .cache import check_text_cache, load_text_cache, save_text_cache
 from .prompts import KENT_TEMPLATES
@@ -28,7 +29,9 @@ class OpenCLIPTextEmbeddings(BaseTextEmbeddings):
 
     The CLIP model is built, used once under ``torch.no_grad`` and dropped:
     it is never part of the classifier, so it never reaches the optimizer or
-    a checkpoint.
+    a checkpoint. In a distributed run, where every rank initialises the
+    head, rank 0 alone reads the cache or builds CLIP (and writes the cache);
+    the other ranks receive its features.
 
     Args:
         model_name (str): open_clip model name. KENT's official code uses
@@ -98,6 +101,12 @@ class OpenCLIPTextEmbeddings(BaseTextEmbeddings):
             prompts=self.prompts(class_names))
 
     def __call__(self, class_names: Sequence[str]) -> torch.Tensor:
+        """``(len(class_names), D)`` raw features, computed on rank 0 only.
+        """
+        return compute_on_rank_zero(lambda: self.features(class_names))
+
+    def features(self, class_names: Sequence[str]) -> torch.Tensor:
+        """Read the cache, or encode the prompts (and write the cache)."""
         meta = self.meta(class_names)
         if self.cache_file and osp.isfile(self.cache_file):
             data = load_text_cache(self.cache_file)
