@@ -41,22 +41,27 @@ setup(
         'setuptools<82',
     ],
     extras_require={
-        # scikit-learn: t-SNE of tools/visualization/vis_tsne.py (the only
-        # analysis tool that needs more than torch/numpy/matplotlib; tests
-        # run it, so the test extra carries it too).
-        # deploy/demo: tools/deployment/export_onnx.py, tools/benchmark_onnx.py
-        # (onnx, onnxruntime) and tools/demo/fer_demo.py (scikit-image: its
+        # scikit-learn: t-SNE of tools/visualization/vis_expression_tsne.py
+        # (the only analysis tool that needs more than torch/numpy/matplotlib;
+        # tests run it, so the test extra carries it too).
+        # deploy/demo: tools/deployment/export_onnx.py,
+        # tools/benchmarks/onnx_speed.py (onnx, onnxruntime) and
+        # tools/demo/fer_demo.py (scikit-image: its
         # LBP face cascade, as OpenCV >= 5 no longer bundles cascades; and the
         # public-domain `astronaut` photo the demo test uses). Tests run them.
         # pytest-xdist runs the suite on two processes (pytest.ini), filelock
         # lets them share the fixtures built once per run (tests/conftest.py).
+        # demo: the web page (flask) and the MTCNN face detector, whose
+        # weights ship in the facenet-pytorch wheel (2.6 pins torch 2.2, so
+        # 2.5.x); tests run both through Flask's test client.
         'tests': [
             'pytest', 'pytest-xdist>=3.2', 'filelock', 'hypothesis',
-            'scikit-learn', 'onnx', 'onnxruntime', 'scikit-image'
+            'scikit-learn', 'onnx', 'onnxruntime', 'scikit-image', 'flask',
+            'facenet-pytorch>=2.5,<2.6'
         ],
         'analysis': ['scikit-learn'],
         'deploy': ['onnx', 'onnxruntime'],
-        'demo': ['scikit-image'],
+        'demo': ['scikit-image', 'flask', 'facenet-pytorch>=2.5,<2.6'],
     },
     zip_safe=False,
 )

@@ -18,17 +18,21 @@ Examples::
 import argparse
 import json
 import os.path as osp
+import sys
 
 from mmengine.config import DictAction
-from mmpretrain import get_model
 
 from kent_mm.apis.deploy import class_names_of
-from kent_mm.evaluation.configs import load_config
 from kent_mm.evaluation.cross_dataset import cross_dataset_report
-from kent_mm.evaluation.inference import collect_outputs
-from kent_mm.evaluation.loaders import (add_loader_args, build_eval_dataset,
-                                        build_loader, dataset_classes)
-from kent_mm.evaluation.tables import format_table, report_table
+
+# The analysis helpers: tools/analysis_tools/utils.
+sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)),
+                            'analysis_tools'))
+from utils.configs import load_config  # noqa: E402
+from utils.inference import collect_outputs, load_model  # noqa: E402
+from utils.loaders import (add_loader_args, build_eval_dataset,  # noqa: E402
+                           build_loader, dataset_classes)
+from utils.tables import format_table, report_table  # noqa: E402
 
 
 def parse_args():
@@ -57,7 +61,7 @@ def parse_args():
 def main():
     args = parse_args()
     cfg = load_config(args.config, args.cfg_options)
-    model = get_model(cfg, pretrained=args.checkpoint, device=args.device)
+    model = load_model(cfg, args.checkpoint, args.device)
     source_classes = class_names_of(model)
     # The target's samples, the model's own test pipeline (input size).
     dataset = build_eval_dataset(cfg, args.target_split, args.target_root,

@@ -22,16 +22,21 @@ Examples::
 import argparse
 import os
 import os.path as osp
+import sys
 
 import numpy as np
 from mmengine.config import DictAction
-from mmpretrain import get_model
 
 from kent_mm.apis.deploy import class_names_of
-from kent_mm.evaluation.configs import load_config
-from kent_mm.evaluation.inference import FEATURE_STAGES, collect_outputs
-from kent_mm.evaluation.loaders import (add_loader_args, build_eval_dataset,
-                                        build_loader, dataset_classes)
+
+# The analysis helpers: tools/analysis_tools/utils.
+sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)),
+                            'analysis_tools'))
+from utils.configs import load_config  # noqa: E402
+from utils.inference import (FEATURE_STAGES, collect_outputs,  # noqa: E402
+                             load_model)
+from utils.loaders import (add_loader_args, build_eval_dataset,  # noqa: E402
+                           build_loader, dataset_classes)
 
 
 def parse_args():
@@ -63,7 +68,7 @@ def parse_args():
 def main():
     args = parse_args()
     cfg = load_config(args.config, args.cfg_options)
-    model = get_model(cfg, pretrained=args.checkpoint, device=args.device)
+    model = load_model(cfg, args.checkpoint, args.device)
     dataset = build_eval_dataset(cfg, args.split, args.data_root,
                                  args.dataset, args.dataset_cfg_options)
     loader = build_loader(dataset, args.batch_size, args.num_workers,

@@ -19,6 +19,8 @@ Examples::
 """
 import argparse
 import json
+import os.path as osp
+import sys
 from typing import Dict, Tuple
 
 import numpy as np
@@ -26,7 +28,11 @@ import torch
 import torch.nn.functional as F
 
 from kent_mm.evaluation.cross_dataset import cross_dataset_report
-from kent_mm.evaluation.tables import format_table, report_table
+
+# The analysis helpers: tools/analysis_tools/utils.
+sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)),
+                            'analysis_tools'))
+from utils.tables import format_table, report_table  # noqa: E402
 
 
 def parse_args():

@@ -24,12 +24,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from kent_mm.datasets import unwrap_dataset
+from kent_mm.datasets import GRAY_DATASETS, unwrap_dataset
 from kent_mm.utils import atomic_write
-
-#: Datasets whose images are grey: a model trained on them should see grey
-#: faces at inference (the demo converts crops; ONNX users read the flag).
-GRAY_DATASETS = ('FER2013', 'FERPlus', 'CKPlus')
 
 
 class ONNXClassifier(nn.Module):

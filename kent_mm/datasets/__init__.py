@@ -1,4 +1,4 @@
-from .base import FERDataset
+from .base import GRAY_DATASETS, FERDataset
 from .emotions import (AFFECTNET_CODES, CANONICAL_EMOTIONS, CKPLUS_CODES,
                        FER2013_CODES, FERPLUS_COLUMNS, RAFDB_CODES,
                        ClassIntersection, class_intersection, to_canonical)
@@ -21,5 +21,5 @@ __all__ = [
     'TRIPLET_TYPES', 'TripletCompose', 'fer_triplet_collate', 'subject_folds',
     'decode_fer_pixels', 'ferplus_target', 'inner_datasets',
     'unwrap_dataset', 'AFFECTNET_CODES', 'CKPLUS_CODES', 'FER2013_CODES',
-    'FERPLUS_COLUMNS', 'RAFDB_CODES'
+    'FERPLUS_COLUMNS', 'RAFDB_CODES', 'GRAY_DATASETS'
 ]

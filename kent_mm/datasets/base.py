@@ -14,6 +14,10 @@ from .transforms.loading import CorruptImageError
 
 #: Accepted values of ``on_corrupt``.
 ON_CORRUPT_MODES = ('raise', 'skip')
+#: Types of the datasets whose images are grey: a model trained on them
+#: should see grey faces at inference (the demo converts crops; ONNX exports
+#: record it).
+GRAY_DATASETS = ('FER2013', 'FERPlus', 'CKPlus')
 
 
 class FERDataset(BaseDataset):

@@ -14,9 +14,9 @@ from kent_mm.evaluation.cross_dataset import (cross_dataset_report,
 def _config_classes(name):
     """``classes`` of configs/_base_/datasets/<name>_bs64_112.py, the
     label order of the dataset as configured (CK+: the 7-class protocol)."""
-    from kent_mm.evaluation.configs import resolve_dataset_config
-    configs_dir = osp.join(REPO, 'configs', '_base_', 'datasets')
-    return tuple(resolve_dataset_config(name, configs_dir).classes)
+    from mmengine.config import Config
+    return tuple(Config.fromfile(osp.join(
+        REPO, 'configs', '_base_', 'datasets', f'{name}_bs64_112.py')).classes)
 
 
 def test_intersection_rafdb_to_ckplus():

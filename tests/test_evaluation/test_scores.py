@@ -1,4 +1,4 @@
-"""Scores and tables of the analysis tools, checked against hand counts on
+"""Scores of the metrics and analysis tools, checked against hand counts on
 a small known prediction set."""
 import math
 
@@ -7,7 +7,6 @@ import pytest
 
 from kent_mm.evaluation.scores import (classification_report,
                                        confusion_matrix, normalize_confusion)
-from kent_mm.evaluation.tables import format_table, report_table
 
 # A known prediction set: 3 classes, 10 samples.
 #   class a: 4 samples, 3 right, 1 predicted b
@@ -71,14 +70,3 @@ def test_class_without_samples_is_nan_and_left_out_of_the_mean():
     # F1 averages a, b and c (c was predicted: F1 0): (2/3 + 1 + 0) / 3
     assert r['macro_f1'] == pytest.approx(100 * (2 / 3 + 1) / 3)
 
-
-def test_report_table_prints_the_numbers():
-    table = report_table(classification_report(PRED, TARGET, NAMES))
-    lines = table.splitlines()
-    assert lines[0].split('|')[1].strip() == 'class'
-    assert [c.strip() for c in lines[2].split('|')[1:-1]] == [
-        'a', '4', '75.00', '75.00']
-    assert 'mean class acc' in table and '58.33' in table
-    assert [c.strip() for c in lines[5].split('|')[1:-1]][:3] == [
-        'top-1', '10', '60.00']
-    assert '| -' in format_table(('x', ), [(float('nan'), )])

@@ -4,17 +4,24 @@
 ``tools/test.py`` ran once as a subprocess (``kent_test_run``: its log and
 predictions are the reference); the analysis tools run in-process
 (``runpy``) to save the interpreter start-up, with their real argument
-parsing.
+parsing. Their helpers (``tools/analysis_tools/utils``) are imported as the
+tools import them.
 """
 import json
+import os.path as osp
 import re
+import sys
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from fer_fixtures import write_ckplus
+from kent_mm.evaluation.scores import classification_report
 from kent_testing import REPO, RAFDB_CLASSES, run_script
+
+sys.path.insert(0, osp.join(REPO, 'tools', 'analysis_tools'))
+from utils.predictions import load_predictions  # noqa: E402
 
 
 def _tool(path, args):
@@ -38,8 +45,6 @@ def tiny_model(kent_checkpoint, kent_test_run):
 
 
 def _reference(tiny_model):
-    from kent_mm.evaluation.predictions import load_predictions
-    from kent_mm.evaluation.scores import classification_report
     p = load_predictions(tiny_model['preds'])
     return p, classification_report(p['pred'], p['labels'], RAFDB_CLASSES)
 
@@ -67,10 +72,10 @@ def test_test_tool_logs_top1_mean_class_acc_per_class_and_f1(tiny_model):
 
 def test_confusion_matrix_from_checkpoint_and_from_pickle(
         tiny_model, tmp_path):
-    from kent_mm.evaluation.plotting import default_cm_figsize
+    from utils.plotting import default_cm_figsize
     _, ref = _reference(tiny_model)
     out = tmp_path / 'cm.png'
-    text = _tool('analysis_tools/confusion_matrix.py', [
+    text = _tool('analysis_tools/plot_confusion_matrix.py', [
         tiny_model['cfg'], tiny_model['ckpt'], '--out', out, '--out-json',
         tmp_path / 'cm.json', '--num-workers', 0
     ])
@@ -84,7 +89,7 @@ def test_confusion_matrix_from_checkpoint_and_from_pickle(
     assert f'{ref["top1"]:.2f}' in text and 'mean class acc' in text
 
     out2 = tmp_path / 'from_pkl.png'
-    _tool('analysis_tools/confusion_matrix.py', [
+    _tool('analysis_tools/plot_confusion_matrix.py', [
         tiny_model['cfg'], tiny_model['preds'], '--out', out2, '--out-json',
         tmp_path / 'pkl.json', '--fig-size', 5, 4, '--dpi', 40, '--counts'
     ])
@@ -104,12 +109,13 @@ def test_cross_dataset_rafdb_to_ckplus(tiny_model, ckplus_root, tmp_path,
                                        monkeypatch):
     from mmpretrain import get_model
 
+    from utils.configs import load_config
+    from utils.inference import collect_outputs
+    from utils.loaders import build_eval_dataset, build_loader
+
     from kent_mm.datasets import class_intersection
-    from kent_mm.evaluation.configs import load_config
     from kent_mm.evaluation.cross_dataset import restrict_to_shared
-    from kent_mm.evaluation.inference import collect_outputs
-    from kent_mm.evaluation.loaders import build_eval_dataset, build_loader
-    from kent_mm.evaluation.scores import classification_report
+    from kent_mm.utils import checkpoint_safe_globals
     monkeypatch.chdir(REPO)  # dataset names are configs/_base_/datasets/*
     text = _tool('cross_dataset_test.py', [
         tiny_model['cfg'], tiny_model['ckpt'], '--target-dataset', 'ckplus',
@@ -128,7 +134,8 @@ def test_cross_dataset_rafdb_to_ckplus(tiny_model, ckplus_root, tmp_path,
     # Hand check: the model's logits on the 3 happiness frames, neutral
     # dropped, argmax over the shared classes.
     cfg = load_config(tiny_model['cfg'])
-    model = get_model(cfg, pretrained=tiny_model['ckpt'])
+    with checkpoint_safe_globals():
+        model = get_model(cfg, pretrained=tiny_model['ckpt'])
     ds = build_eval_dataset(cfg, 'test', ckplus_root, 'ckplus',
                             {'test_dataloader.dataset.fold': 1})
     out = collect_outputs(model, build_loader(ds, 4, 0), progress=False)
@@ -145,9 +152,9 @@ def test_cross_dataset_rafdb_to_ckplus(tiny_model, ckplus_root, tmp_path,
         p, t, inter.shared)['confusion'].tolist()
 
 
-def test_vis_tsne_with_neutral_and_text(tiny_model, tmp_path):
+def test_vis_expression_tsne_with_neutral_and_text(tiny_model, tmp_path):
     out = tmp_path / 'tsne.png'
-    _tool('visualization/vis_tsne.py', [
+    _tool('visualization/vis_expression_tsne.py', [
         tiny_model['cfg'], tiny_model['ckpt'], '--neutral', '--text',
         '--out', out, '--out-npz', tmp_path / 'tsne.npz', '--fig-size', 6,
         5, '--dpi', 50, '--num-workers', 0
@@ -231,3 +238,12 @@ def test_linear_probe_learns_separable_features(tmp_path):
              labels=np.zeros(2, int), classes=np.asarray(['anger']))
     with pytest.raises(ValueError, match='dimensions differ'):
         _tool('linear_probe.py', [tmp_path / 'a.npz', tmp_path / 'c.npz'])
+
+
+def test_tools_named_in_setup_py_and_the_analysis_docs_exist():
+    named = set()
+    for doc in ('setup.py', osp.join('docs', 'analysis.md')):
+        with open(osp.join(REPO, doc)) as f:
+            named |= set(re.findall(r'\btools/[\w/]+\.py\b', f.read()))
+    assert len(named) >= 8, named
+    assert sorted(p for p in named if not osp.isfile(osp.join(REPO, p))) == []

@@ -6,24 +6,33 @@ ground-truth class. Optionally the neutral representation n = F_n(v)
 (crosses) and the class text embeddings of the KENT head (stars, named)
 are embedded together with v (the paper's Figure 3).
 
-Needs scikit-learn (``pip install "kent_mm[analysis]"``).
+Needs scikit-learn (``pip install "kent_mm[analysis]"``). MMPretrain's
+``tools/visualization/vis_tsne.py`` takes other options (a t-SNE per class
+of any config, ``--checkpoint``); this tool embeds the expression
+representation with its neutral and text counterparts.
 
 Examples::
 
-    python tools/visualization/vis_tsne.py configs/kent_resnet18_fer2013.py \\
+    python tools/visualization/vis_expression_tsne.py \\
+        configs/kent_resnet18_fer2013.py \\
         work_dirs/fer/best.pth --split test --neutral --text \\
         --out work_dirs/fer/tsne_privatetest.png
 """
 import argparse
 import os.path as osp
+import sys
 
 import numpy as np
 from mmengine.config import DictAction
 
 from kent_mm.apis.deploy import class_names_of
-from kent_mm.evaluation.inference import FEATURE_STAGES, run_split
-from kent_mm.evaluation.loaders import dataset_classes
-from kent_mm.evaluation.plotting import plot_embedding, tsne_embed
+
+# The analysis helpers: tools/analysis_tools/utils.
+sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))),
+                            'analysis_tools'))
+from utils.inference import FEATURE_STAGES, run_split  # noqa: E402
+from utils.loaders import dataset_classes  # noqa: E402
+from utils.plotting import plot_embedding, tsne_embed  # noqa: E402
 
 
 def parse_args():

@@ -1,33 +1,37 @@
-# Copyright (c) OpenMMLab. All rights reserved.
-# kent_mm: like MMPretrain's tools/analysis_tools/confusion_matrix.py, but
-# writes a row-normalised PNG with the number in each cell, prints the
-# per-class table and loads checkpoints/pickles without unsafe unpickling.
 """Confusion matrix of a model on a dataset split, as a PNG.
+
+MMPretrain's ``tools/analysis_tools/confusion_matrix.py`` takes other
+options (its ``--out`` is the matrix file); this tool writes a
+row-normalised PNG with the number in each cell, prints the per-class
+table, and reads checkpoints and predictions without unsafe unpickling.
 
 Examples::
 
     # from a checkpoint (runs the model on the config's test split)
-    python tools/analysis_tools/confusion_matrix.py \\
+    python tools/analysis_tools/plot_confusion_matrix.py \\
         configs/kent_resnet18_fer2013.py work_dirs/fer/best.pth \\
         --out work_dirs/fer/confusion_matrix.png
 
     # from saved predictions: tools/test.py CONFIG CKPT --out preds.pkl
-    python tools/analysis_tools/confusion_matrix.py \\
+    python tools/analysis_tools/plot_confusion_matrix.py \\
         configs/kent_resnet18_fer2013.py preds.pkl --out cm.png
 """
 import argparse
 import json
 import os.path as osp
+import sys
 
 from kent_mm.apis.deploy import class_names_of
-from kent_mm.evaluation.configs import load_config
-from kent_mm.evaluation.inference import run_split
-from kent_mm.evaluation.loaders import (add_loader_args, build_eval_dataset,
-                                        dataset_classes)
-from kent_mm.evaluation.plotting import plot_confusion_matrix
-from kent_mm.evaluation.predictions import load_predictions
 from kent_mm.evaluation.scores import classification_report
-from kent_mm.evaluation.tables import report_table
+
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))  # utils/: helpers
+from utils.configs import load_config  # noqa: E402
+from utils.inference import run_split  # noqa: E402
+from utils.loaders import (add_loader_args, build_eval_dataset,  # noqa: E402
+                           dataset_classes)
+from utils.plotting import plot_confusion_matrix  # noqa: E402
+from utils.predictions import load_predictions  # noqa: E402
+from utils.tables import report_table  # noqa: E402
 
 
 def parse_args():

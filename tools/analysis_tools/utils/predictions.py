@@ -6,7 +6,7 @@ from typing import Dict
 import numpy as np
 import torch
 
-from kent_mm.utils.safe_load import register_safe_globals
+from kent_mm.utils import checkpoint_safe_globals
 
 
 def _storage_from_bytes(data: bytes):
@@ -18,16 +18,17 @@ def _weights_only_unpickle(path: str):
     """Unpickle ``path`` with torch's ``weights_only`` unpickler.
 
     It admits tensors, NumPy arrays and scalars and plain containers (the
-    allow-list of :mod:`kent_mm.utils.safe_load`); tensors pickled by
-    ``pickle`` itself carry their storage as ``torch.save`` bytes, which are
-    loaded with ``weights_only=True`` as well.
+    allow-list of :func:`kent_mm.utils.checkpoint_globals`); tensors pickled
+    by ``pickle`` itself carry their storage as ``torch.save`` bytes, which
+    are loaded with ``weights_only=True`` as well.
     """
-    from torch._weights_only_unpickler import Unpickler
     if not hasattr(torch.serialization, 'safe_globals'):
         raise RuntimeError('reading a predictions file needs torch >= 2.5')
-    register_safe_globals()
+    # Private: torch.load (its public entry) reads torch.save files only.
+    from torch._weights_only_unpickler import Unpickler
     storage = [(_storage_from_bytes, 'torch.storage._load_from_bytes')]
-    with torch.serialization.safe_globals(storage), open(path, 'rb') as f:
+    with checkpoint_safe_globals(), torch.serialization.safe_globals(
+            storage), open(path, 'rb') as f:
         return Unpickler(f).load()
 
 

@@ -1,10 +1,9 @@
 """Pictures of the analysis tools: confusion matrix, t-SNE scatter.
 
-Only the analysis tools import this module (metrics never do). PNGs are
-drawn with matplotlib's object-oriented API on an Agg canvas (no display,
-no global pyplot state) and saved without tight bounding boxes, so a figure
-of ``W x H`` inches at ``dpi`` is exactly ``round(W * dpi) x round(H *
-dpi)`` pixels.
+Only the tools that draw import this module. PNGs are drawn with
+matplotlib's object-oriented API on an Agg canvas (no display, no global
+pyplot state) and saved without tight bounding boxes, so a figure of ``W x
+H`` inches at ``dpi`` is exactly ``round(W * dpi) x round(H * dpi)`` pixels.
 """
 import os
 import os.path as osp
@@ -16,7 +15,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from .scores import normalize_confusion
+from kent_mm.evaluation.scores import normalize_confusion
 
 
 def _figure(figsize: Tuple[float, float], dpi: int) -> Figure:

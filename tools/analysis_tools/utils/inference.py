@@ -1,7 +1,8 @@
 """Run a trained model over a dataset split: logits, features, labels.
 
-Shared by ``tools/analysis_tools/confusion_matrix.py``,
-``tools/cross_dataset_test.py``, ``tools/visualization/vis_tsne.py`` and
+Shared by ``tools/analysis_tools/plot_confusion_matrix.py``,
+``tools/cross_dataset_test.py``,
+``tools/visualization/vis_expression_tsne.py`` and
 ``tools/extract_features.py``.
 """
 from typing import Dict, List, Optional
@@ -13,6 +14,7 @@ from mmengine.utils import ProgressBar
 from mmpretrain import get_model
 from torch.utils.data import DataLoader
 
+from kent_mm.utils import checkpoint_safe_globals
 from .configs import load_config
 from .loaders import build_eval_dataset, build_loader
 
@@ -101,6 +103,23 @@ def collect_outputs(model: nn.Module,
     return {k: np.concatenate(v) for k, v in out.items() if v}
 
 
+def load_model(cfg, checkpoint: str, device: str = 'cpu') -> nn.Module:
+    """``mmpretrain.get_model(cfg, pretrained=checkpoint)`` (in eval mode);
+    MMEngine training checkpoints load with
+    :func:`~kent_mm.utils.checkpoint_safe_globals`.
+
+    Args:
+        cfg (Config | str): The model config.
+        checkpoint (str): A checkpoint file.
+        device (str): Where to put the model.
+
+    Returns:
+        nn.Module: The classifier.
+    """
+    with checkpoint_safe_globals():
+        return get_model(cfg, pretrained=checkpoint, device=device)
+
+
 def run_split(config: str,
               checkpoint: str,
               split: str = 'test',
@@ -116,14 +135,15 @@ def run_split(config: str,
     """Load config + checkpoint and :func:`collect_outputs` on a split.
 
     The model comes from ``mmpretrain.get_model`` (class names from the
-    checkpoint's ``meta.dataset_meta``); the split is read with the test
-    pipeline.
+    checkpoint's ``meta.dataset_meta``; MMEngine training checkpoints load
+    with :func:`~kent_mm.utils.checkpoint_safe_globals`); the split is read
+    with the test pipeline.
 
     Returns:
         tuple: ``(outputs, model, dataset, cfg)``.
     """
     cfg = load_config(config, cfg_options)
-    model = get_model(cfg, pretrained=checkpoint, device=device)
+    model = load_model(cfg, checkpoint, device)
     dataset = build_eval_dataset(cfg, split, data_root)
     loader_cfg = cfg.get(f'{split}_dataloader') or {}
     loader = build_loader(
