@@ -1,9 +1,9 @@
 """Broken image files: a clear error by default, skip-and-report on request.
 
 Kinds of damage: zero bytes, truncated JPEG, bytes that are no image, a
-file deleted after the annotations were read, and an unreadable path (a
-directory where the image should be; ``chmod 000`` as well when not running
-as root -- root reads files whatever their mode).
+file deleted after the annotations were read, and unreadable paths: a
+directory where the image should be, and a symbolic link to itself, which no
+user can open (unlike ``chmod 000``, which root reads anyway).
 """
 import os
 import os.path as osp
@@ -23,7 +23,6 @@ PIPELINE = [
     dict(type='Resize', scale=(32, 32)),
     dict(type='PackInputs'),
 ]
-IS_ROOT = hasattr(os, 'geteuid') and os.geteuid() == 0
 
 
 def _damage(path: str, kind: str) -> None:
@@ -40,16 +39,19 @@ def _damage(path: str, kind: str) -> None:
     elif kind == 'directory':
         os.remove(path)
         os.mkdir(path)
-    elif kind == 'chmod_000':
-        os.chmod(path, 0)
+    elif kind == 'symlink_loop':
+        os.remove(path)
+        os.symlink(osp.basename(path), path)  # open(): ELOOP, even for root
     else:
         raise ValueError(kind)
 
 
 KINDS = ['zero_bytes', 'truncated_jpeg', 'not_an_image', 'directory',
-         pytest.param('chmod_000', marks=pytest.mark.skipif(
-             IS_ROOT, reason='root ignores file modes; the "directory" '
-             'case covers unreadable paths'))]
+         'symlink_loop']
+#: What the error says for each kind.
+REASONS = dict(zero_bytes='empty', truncated_jpeg='truncated JPEG',
+               not_an_image='not an image', directory='cannot be read',
+               symlink_loop='cannot be read')
 
 
 def _write(root, num_train, num_test):
@@ -61,11 +63,7 @@ def _write(root, num_train, num_test):
 @pytest.fixture
 def rafdb(tmp_path):
     root = str(tmp_path / 'rafdb')
-    paths = _write(root, num_train=8, num_test=4)
-    yield root, paths
-    for p in paths['train'] + paths['test']:  # let tmp_path be removed
-        if osp.exists(p) and not osp.isdir(p):
-            os.chmod(p, 0o644)
+    return root, _write(root, num_train=8, num_test=4)
 
 
 @pytest.mark.parametrize('kind', KINDS)
@@ -78,6 +76,7 @@ def test_broken_image_raises_error_naming_the_file(rafdb, kind):
         dataset[2]
     assert info.value.path == paths['train'][2]
     assert paths['train'][2] in str(info.value)
+    assert REASONS[kind] in str(info.value)
 
 
 def test_file_deleted_after_parsing_raises_error_naming_the_file(rafdb):
