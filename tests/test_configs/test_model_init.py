@@ -41,8 +41,10 @@ def assert_pytorch_default(linear: nn.Linear):
                                                    rel=rel)
 
 
-@pytest.mark.parametrize(
-    'config', ['kent_resnet18_rafdb.py', 'kent_swin-t_rafdb.py'])
+@pytest.mark.parametrize('config', [
+    'kent_resnet18_rafdb.py',
+    pytest.param('kent_swin-t_rafdb.py', marks=pytest.mark.runtime(10)),
+])
 def test_neutral_network_keeps_pytorch_default_init(config, tmp_path):
     neck = initialised_model(config, tmp_path).neck
     linears = [m for m in neck.neutral if isinstance(m, nn.Linear)]
