@@ -184,6 +184,16 @@ def test_extract_features_and_linear_probe(tiny_model, tmp_path):
         assert f['logits'].argmax(1).tolist() == preds['pred'].tolist()
         assert f['classes'].tolist() == list(RAFDB_CLASSES)
         assert not np.allclose(f['features'], f['neutral'])
+        neck_v, neutral = f['features'], f['neutral']
+    # The neck feature is v, the head's input (E2NNeck gives (n, v)).
+    _tool('extract_features.py', [
+        tiny_model['cfg'], tiny_model['ckpt'], '--out', train_npz,
+        '--feature', 'pre_logits', '--neutral', '--num-workers', 0,
+        '--batch-size', 3
+    ])
+    with np.load(train_npz) as f:
+        np.testing.assert_allclose(f['features'], neck_v, atol=1e-6)
+        np.testing.assert_allclose(f['neutral'], neutral, atol=1e-6)
     _tool('extract_features.py', [
         tiny_model['cfg'], tiny_model['ckpt'], '--out', train_npz,
         '--split', 'train', '--feature', 'backbone', '--num-workers', 0

@@ -43,10 +43,11 @@ def collect_outputs(model: nn.Module,
         model (nn.Module): An MMPretrain classifier (``extract_feat``,
             ``data_preprocessor``; ``head`` optional).
         loader (DataLoader): From :func:`build_loader`.
-        feature (str): Which features to return: ``'neck'`` (first neck
-            output; KENT's expression representation v, a pooled vector for
-            plain GAP necks), ``'backbone'`` (last backbone output, globally
-            average pooled) or ``'pre_logits'`` (the head's input).
+        feature (str): Which features to return: ``'neck'`` (last neck
+            output, as MMPretrain heads read it; KENT's expression
+            representation v, a pooled vector for plain GAP necks),
+            ``'backbone'`` (last backbone output, globally average pooled)
+            or ``'pre_logits'`` (the head's input).
         return_neutral (bool): Also return KENT's neutral representation n
             (sets ``model.neck.return_neutral``).
         progress (bool): Show an ``mmengine`` progress bar.
@@ -82,12 +83,13 @@ def collect_outputs(model: nn.Module,
             elif feature == 'pre_logits':
                 x = head.pre_logits(feats)
             else:
-                x = feats[0] if isinstance(feats, (tuple, list)) else feats
+                x = feats[-1] if isinstance(feats, (tuple, list)) else feats
             out['features'].append(_pool(x).float().cpu().numpy())
             if head is not None:
                 out['logits'].append(head(feats).float().cpu().numpy())
             if return_neutral:
-                out['neutral'].append(feats[-1].float().cpu().numpy())
+                # E2NNeck gives (n, v).
+                out['neutral'].append(feats[0].float().cpu().numpy())
             out['labels'].append(
                 torch.cat([s.gt_label for s in samples]).cpu().numpy())
             out['sample_idx'].append(
