@@ -43,12 +43,12 @@ class ONNXClassifier(nn.Module):
         # The model sees RGB when the preprocessor flips the BGR images that
         # MMCV loads (to_rgb=True); otherwise it sees BGR.
         self.flip = not bool(getattr(pre, 'to_rgb', False))
-        if getattr(pre, '_enable_normalize', False):
-            mean, std = pre.mean.float(), pre.std.float()
-        else:
+        # ClsDataPreprocessor has mean/std buffers only when it normalises.
+        mean, std = getattr(pre, 'mean', None), getattr(pre, 'std', None)
+        if mean is None or std is None:
             mean, std = torch.zeros(3, 1, 1), torch.ones(3, 1, 1)
-        self.register_buffer('mean', mean.view(1, -1, 1, 1).clone())
-        self.register_buffer('std', std.view(1, -1, 1, 1).clone())
+        self.register_buffer('mean', mean.float().view(1, -1, 1, 1).clone())
+        self.register_buffer('std', std.float().view(1, -1, 1, 1).clone())
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.flip:

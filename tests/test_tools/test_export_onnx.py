@@ -71,3 +71,18 @@ def test_swin_t_fixed_batch_parity_and_dynamic_refused(
     with pytest.raises(RuntimeError, match='fixed --batch-size'):
         export_onnx(model, bad, img_size=(32, 32), dynamic_batch=True)
     assert not osp.exists(bad)
+
+
+@pytest.mark.parametrize('mean', [None, [1., 2., 3.]])
+def test_onnx_wrapper_normalises_as_the_data_preprocessor(mean):
+    from mmpretrain.models.utils import ClsDataPreprocessor
+
+    from kent_mm.apis.deploy import ONNXClassifier
+    model = torch.nn.Module()
+    model.data_preprocessor = ClsDataPreprocessor(
+        mean=mean, std=None if mean is None else [4., 5., 6.])
+    wrapper = ONNXClassifier(model)
+    expected = (0., 0., 0.) if mean is None else mean
+    assert wrapper.mean.flatten().tolist() == list(expected)
+    assert wrapper.std.flatten().tolist() == ([1.] * 3 if mean is None else
+                                              [4., 5., 6.])
