@@ -1,24 +1,39 @@
-"""One-command GPU check of kent_mm: training sanity, speed targets, FER2013.
+"""One-command check of kent_mm on one GPU: every user journey, each with
+its own verdict.
 
-Steps (each a subprocess of the repository's own tools; a failed step is
-recorded and the next one runs; a step that no longer fits the time budget
-is skipped):
+Before anything else, ``--device cuda`` (the default) checks that CUDA
+works and refuses at once (exit status 3) if not, naming the torch build,
+the driver and the ``pip install`` that fits (``gpu_check_cuda.py``):
+tools would otherwise train on the CPU without a word.
 
-1. synthetic: a generated synthetic RAF-DB; KENT ResNet-18 and Swin-T
-   trained from scratch with ``tools/train.py --amp`` (fp16 on CUDA,
-   bfloat16 on CPU) for a few hundred iterations, text features from a
-   cache file made offline by ``tools/build_text_embeddings.py
-   --random-init``; then ``tools/test.py``. Recorded: finite losses, loss
-   falling (first vs last logged), test top-1 vs chance (1/7).
-2. speed: ``speed.py --amp`` at 224 px (KENT/baseline training-step and
-   inference ratios, training img/s of ResNet-18 and Swin-T) and at 112 px
-   for the data loader against ResNet-18 training.
-3. fer2013: the baseline and KENT ResNet-18 FER2013 `standard` configs
-   (KENT with a random-init CLIP text tower's features) for ``--fer-epochs``
-   epochs, the best PublicTest checkpoint tested on PrivateTest.
+Data, made while the first items run: a synthetic RAF-DB
+(``kent_mm.testing.generate_synthetic_rafdb``), synthetic AffectNet + FEC
+sets (``gpu_check_data.py``), FER2013 from ``--fer2013`` (a folder, or a
+``.tar.gz`` unpacked member by member), and the features of a randomly
+initialised CLIP text tower (``tools/build_text_embeddings.py
+--random-init``; no weights download).
 
-Writes ``OUT/gpu_check.json`` and ``OUT/gpu_check.md`` (docs/gpu_check.md).
-``--tiny`` runs every step on the CPU on tiny data in a few minutes.
+Items (``gpu_check_items.py``), three tools at a time (``--jobs``), (f)
+alone at the end:
+
+(a) ``tools/train.py --amp`` on the unmodified ``kent_swin-t_rafdb.py``
+    and ``kent_resnet18_rafdb.py`` (112 px, batch 64), then
+    ``tools/test.py``;
+(b) ``--resume`` from an epoch checkpoint: the same losses as the
+    uninterrupted run;
+(c) ``bash tools/dist_train.sh CONFIG 2`` on a KENT and an ablation config;
+(d) DeepFEVER, one short AffectNet epoch with FEC triplets;
+(e) ``randomness.deterministic=True`` for a few iterations;
+(f) KENT/baseline training-step and inference time at 112 px, batch 64,
+    AMP, with peak memory (``gpu_check_speed.py``);
+(g) the FER2013 `standard` configs for a few epochs (with ``--fer2013``).
+
+A failed item is recorded and the next one runs; an item that no longer
+fits the time budget is skipped, and a tool still running at its deadline
+is stopped. Writes ``OUT/gpu_check.json`` and ``OUT/gpu_check.md``
+(``gpu_check_report.py``); the logs are in ``OUT/work``.
+
+``--tiny`` runs every item on the CPU with tiny data (docs/gpu_check.md).
 
 Example::
 
@@ -26,337 +41,399 @@ Example::
         --fer2013 data/fer2013.tar.gz
 """
 import argparse
-import glob
-import json
 import os
 import os.path as osp
-import shutil
+import platform
 import signal
 import subprocess
 import sys
-import tarfile
+import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Callable, List, Optional, Tuple
 
-from gpu_check_report import (CHANCE, environment, markdown, read_losses,
-                              strict_json, targets)
+from gpu_check_cuda import cuda_preflight
+from gpu_check_data import find_fer2013, safe_extract, write_affectnet_fec
+from gpu_check_items import ITEM_FUNCS
+from gpu_check_report import (ITEMS, evaluate, markdown, strict_json,
+                              summary_counts)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-SYNTH = {'resnet18': ('configs/kent_resnet18_rafdb.py', 0.1),
-         'swin-t': ('configs/kent_swin-t_rafdb.py', 0.02)}  # config, lr
-FER = {'baseline': 'configs/benchmarks/baseline_resnet18_fer2013_standard.py',
-       'kent': 'configs/benchmarks/kent_resnet18_fer2013_standard.py'}
-# Least seconds a step needs on a GPU (skipped when less budget is left).
-NEED = dict(synthetic_data=20, text=20, train=60, speed=120, fer_data=10,
-            fer_train=60)
-LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+#: Least seconds an item needs on a GPU: with less left it is skipped. The
+#: items before (f) leave it that much (and, with --jobs 1, each item the
+#: ones after it).
+NEED = dict(a_train_test=100, b_resume=45, c_dist_train=60, d_deepfever=35,
+            e_deterministic=40, f_speed=60, g_fer2013=120)
+REFUSED = 3  # exit status: CUDA asked for and not usable
+#: Defaults on a GPU and with --tiny.
+DEFAULTS = dict(budget_min=(7.5, 30.), jobs=(3, 3), epochs=(6, 2),
+                synthetic_images=(2560, 16), fer_epochs=(5, 2))
 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     add = p.add_argument
     add('--out-dir', required=True)
-    add('--fer2013', help='FER2013 folder (train/validation/test) or its '
-        '.tar.gz archive; without it the fer2013 step is skipped')
-    add('--tiny', action='store_true', help='CPU, tiny data and schedules')
-    add('--budget-min', type=float, help='total time budget (default 8; '
-        'tiny: 30, for slow machines)')
-    add('--steps', nargs='+', choices=['synthetic', 'speed', 'fer2013'],
-        default=['synthetic', 'speed', 'fer2013'])
-    add('--synthetic-images', type=int, help='default 2560 (tiny: 16)')
-    add('--synthetic-epochs', type=int, help='default 8 (tiny: 2)')
-    add('--fer-epochs', type=int, help='default 8 (tiny: 2)')
-    add('--workers', type=int, help='loader workers (default: up to 8; '
-        'tiny: 0)')
+    add('--device', choices=['cuda', 'cpu'],
+        help='default cuda (--tiny: cpu); cuda is checked first')
+    add('--fer2013', help='FER2013 folder (train/, validation/, test/) or '
+        'its .tar.gz archive; without it item (g) is skipped')
+    add('--tiny', action='store_true',
+        help='every item with tiny data and schedules (CPU by default)')
+    add('--items', nargs='+', metavar='ITEM',
+        choices=list(ITEMS) + [k[0] for k in ITEMS],
+        help='a subset, by letter or name (default: all)')
+    add('--budget-min', type=float, help='time budget (default 7.5; tiny: '
+        '30, for slow machines)')
+    add('--jobs', type=int, help='tools run at once (default 3): items '
+        'and their runs start together and wait for a free slot; item (f) '
+        'runs alone at the end (--tiny: with the others)')
+    add('--epochs', type=int, help='epochs of item (a) (default 6: 240 '
+        'iterations; tiny 2)')
+    add('--synthetic-images', type=int, help='synthetic RAF-DB training '
+        'images (default 2560; tiny 16)')
+    add('--fer-epochs', type=int, help='default 5 (tiny: 2)')
+    add('--workers', type=int, help='loader workers of items (c)-(g) '
+        '(default: up to 8; tiny: 0)')
     args = p.parse_args(argv)
     tiny = args.tiny
-    for key, gpu, cpu in (('budget_min', 8., 30.),
-                          ('synthetic_images', 2560, 16),
-                          ('synthetic_epochs', 8, 2), ('fer_epochs', 8, 2),
-                          ('workers', min(8, os.cpu_count() or 1), 0)):
+    for key, values in DEFAULTS.items():
         if getattr(args, key) is None:
-            setattr(args, key, cpu if tiny else gpu)
-    if args.synthetic_epochs < 2 or args.fer_epochs < 2:
-        p.error('--synthetic-epochs and --fer-epochs must be >= 2 (the '
-                'schedules warm up for one epoch)')
+            setattr(args, key, values[tiny])
+    if args.device is None:
+        args.device = 'cpu' if tiny else 'cuda'
+    if args.workers is None:
+        args.workers = 0 if tiny else min(8, os.cpu_count() or 1)
+    if args.fer_epochs < 2:
+        p.error('--fer-epochs must be >= 2 (one warm-up epoch, then cosine)')
+    if args.epochs < 1 or args.synthetic_images < 16:
+        p.error('--epochs must be >= 1 and --synthetic-images >= 16')
+    names = {k[0]: k for k in ITEMS}
+    args.items = [k for k in ITEMS if k in {names.get(i, i) for i in
+                                            (args.items or ITEMS)}]
     return args
 
 
 class Check:
-    """Runs the steps within the budget; every result goes to ``res``."""
+    """The options, the time budget, the tools' subprocesses and the
+    results (``res``, saved after every step)."""
 
-    def __init__(self, args):
+    def __init__(self, args, environment: dict) -> None:
         self.args, self.t0 = args, time.time()
+        self.deadline = self.t0 + args.budget_min * 60
+        self.device, self.cuda = args.device, args.device == 'cuda'
+        self.repo = REPO
         self.out = osp.abspath(args.out_dir)
         self.work = osp.join(self.out, 'work')
         os.makedirs(self.work, exist_ok=True)
         self.env = dict(os.environ, PYTHONUNBUFFERED='1')
-        if args.tiny:
-            self.env['CUDA_VISIBLE_DEVICES'] = ''  # everything on the CPU
+        if not self.cuda:
+            self.env['CUDA_VISIBLE_DEVICES'] = ''  # every tool on the CPU
+        self.prep = {}
+        self.lock = threading.RLock()
+        self.slots = threading.BoundedSemaphore(args.jobs)
+        self.stop = threading.Event()  # set by SIGTERM: tools are stopped
         self.res = dict(settings=dict(vars(args), command=' '.join(sys.argv)),
-                        environment=environment(args.tiny), synthetic={},
-                        speed={}, fer2013={}, targets=[])
-        self.cuda = self.res['environment']['cuda']
+                        environment=environment, prep={}, items={},
+                        targets=[])
 
-    def left(self) -> float:
-        return self.args.budget_min * 60 - (time.time() - self.t0)
+    # ------------------------------------------------------------ running
+    @staticmethod
+    def py(*args) -> List[str]:
+        """``python ARGS`` with this interpreter."""
+        return [sys.executable] + [str(a) for a in args]
 
-    def step(self, section: dict, name: str, need: float, fn, *a) -> dict:
-        """Run ``fn(*a)`` as step ``name``; record status, time, errors."""
+    def log(self, msg: str) -> None:
+        print(f'[gpu_check {time.time() - self.t0:4.0f} s] {msg}',
+              flush=True)
+
+    def gpu_count(self) -> int:
+        import torch
+        return torch.cuda.device_count() if self.cuda else 0
+
+    def run(self, cmd: List[str], log: str, deadline: float,
+            env: Optional[dict] = None, check: bool = True,
+            may_stop: bool = False, slot: bool = True) -> bool:
+        """Run ``cmd`` in the repository, output appended to ``log``."""
+        return self.run_all([(cmd, log, env)], deadline, check, may_stop,
+                            slot)
+
+    def run_all(self, cmds: List[Tuple[List[str], str, Optional[dict]]],
+                deadline: float, check: bool = True, may_stop: bool = False,
+                slot: bool = True) -> bool:
+        """Run commands at once (``(cmd, log, extra env)`` each) until all
+        end, in one of the ``--jobs`` slots (``slot``). One failing
+        (``check``) stops the others: an error with the end of its log. At
+        ``deadline`` all are stopped: an error, or with ``may_stop`` a
+        False return."""
+        if slot and not self.slots.acquire(
+                timeout=max(deadline - time.time(), 0.01)):
+            if may_stop:
+                return False
+            raise RuntimeError(f'time budget: no free slot ({cmds[0][1]})')
+        procs = []
+        try:
+            for cmd, log, env in cmds:
+                with open(log, 'a') as f:
+                    f.write('$ ' + ' '.join(cmd) + '\n')
+                    f.flush()
+                    procs.append((subprocess.Popen(
+                        cmd, cwd=REPO, stdout=f, stderr=subprocess.STDOUT,
+                        env=dict(self.env, **(env or {})),
+                        start_new_session=True), log))
+            while True:
+                codes = [p.poll() for p, _ in procs]
+                bad = [(c, log) for c, (_, log) in zip(codes, procs)
+                       if c not in (None, 0)]
+                if check and bad:
+                    code, log = bad[0]
+                    with open(log) as f:
+                        tail = f.read()[-1500:]
+                    raise RuntimeError(f'exit {code} ({log}): ...{tail}')
+                if all(c is not None for c in codes):
+                    return True
+                if self.stop.is_set():
+                    raise RuntimeError(f'stopped by SIGTERM ({cmds[0][1]})')
+                if time.time() > deadline:
+                    if may_stop:
+                        return False
+                    raise RuntimeError(
+                        f'stopped by the time budget ({cmds[0][1]})')
+                time.sleep(0.2)
+        finally:
+            for p, _ in procs:  # none is left running
+                if p.poll() is None:
+                    os.killpg(p.pid, signal.SIGKILL)
+                    p.wait()
+            if slot:
+                self.slots.release()
+
+    # ----------------------------------------------------------- recording
+    def save(self) -> None:
+        import json
+        with self.lock:
+            path = osp.join(self.out, 'gpu_check.json')
+            with open(path + '.tmp', 'w') as f:
+                json.dump(strict_json(self.res), f, indent=2)
+            os.replace(path + '.tmp', path)
+
+    def prepare(self, name: str, fn: Callable[[], str],
+                after: Optional[Future] = None,
+                requires: Optional[str] = None) -> None:
+        """Make data ``name`` (``fn`` returns its path) once ``after`` is
+        done, if data ``requires`` was made."""
+        if after is not None:
+            after.result()
         start = time.time()
-        need = 1 if self.args.tiny else need
-        if self.left() < need:
-            rec = dict(status='skipped', error=f'time budget: '
-                       f'{self.left():.0f} s left, the step needs {need} s')
+        if requires and requires not in self.prep:
+            rec = dict(status='skipped', error=f'no {requires}')
         else:
             try:
-                rec = dict(status='ok', **(fn(*a) or {}))
-            except Exception as e:  # recorded; the next step runs
+                self.prep[name] = fn()
+                rec = dict(status='ok', path=self.prep[name])
+            except Exception as e:
+                rec = dict(status='failed',
+                           error=f'{type(e).__name__}: {e}')
+        rec['seconds'] = round(time.time() - start, 1)
+        self.log(f'data {name}: {rec["status"]} ({rec["seconds"]} s)' + (
+            f' - {rec["error"][:300]}' if 'error' in rec else ''))
+        with self.lock:
+            self.res['prep'][name] = rec
+            self.save()
+
+    def item(self, name: str, deadline: float, needs: Tuple[str]) -> None:
+        """Run item ``name`` if its data exist and it fits the budget."""
+        start, need = time.time(), 1 if self.args.tiny else NEED[name]
+        fn = ITEM_FUNCS[name][0]
+        missing = [f'{n}: {self.res["prep"].get(n, {}).get("error", "")}'
+                   for n in needs if n not in self.prep]
+        if self.stop.is_set():
+            rec = dict(status='skipped', error='stopped by SIGTERM')
+        elif missing:
+            rec = dict(status='skipped', error='no data (' +
+                       '; '.join(missing)[:300] + ')')
+        elif deadline - start < need:
+            rec = dict(status='skipped', error=f'time budget: '
+                       f'{deadline - start:.0f} s left for it, it needs '
+                       f'{need} s')
+        else:
+            self.log(f'{ITEMS[name]} ...')
+            try:
+                rec = dict(status='ok', **fn(self, deadline))
+            except Exception as e:  # recorded; the next item runs
                 rec = dict(status='failed', error=f'{type(e).__name__}: {e}')
         rec['seconds'] = round(time.time() - start, 1)
-        section[name] = rec
-        print(f'[gpu_check] {name}: {rec["status"]} ({rec["seconds"]} s)'
-              f'{" - " + rec["error"][:300] if "error" in rec else ""}',
-              flush=True)
-        self.save()
-        return rec
-
-    def run(self, args, log, timeout=None, check=True,
-            may_stop=False) -> bool:
-        """``python ARGS`` in the repository, output to ``log``. Past
-        ``timeout`` (default: the budget left) the process group is killed:
-        an error, or with ``may_stop`` a False return. ``check``: a
-        non-zero exit is an error."""
-        timeout = max(self.left(), 5) if timeout is None else timeout
-        with open(log, 'a') as f:
-            f.write('$ python ' + ' '.join(args) + '\n')
-            f.flush()
-            proc = subprocess.Popen([sys.executable] + args, cwd=REPO,
-                                    stdout=f, stderr=subprocess.STDOUT,
-                                    env=self.env, start_new_session=True)
-            try:
-                rc = proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-                if may_stop:
-                    return False
-                raise RuntimeError(f'stopped after {timeout:.0f} s (time '
-                                   f'budget); log: {log}')
-        if check and rc != 0:
-            with open(log) as f:
-                tail = f.read()[-1500:]
-            raise RuntimeError(f'exit {rc} ({log}): ...{tail}')
-        return True
-
-    def text_file(self, config: str, name: str) -> dict:
-        path = osp.join(self.work, f'text_{name}.pth')
-        if not osp.exists(path):
-            self.run(['tools/build_text_embeddings.py', config,
-                      '--random-init', '--out', path],
-                     osp.join(self.work, f'text_{name}.log'))
-        return dict(file=path)
-
-    def save(self):
-        with open(osp.join(self.out, 'gpu_check.json'), 'w') as f:
-            json.dump(strict_json(self.res), f, indent=2)
+        self.log(f'{name}: {rec["status"]} ({rec["seconds"]} s)' + (
+            f' - {rec["error"][:300]}' if 'error' in rec else ''))
+        with self.lock:
+            self.res['items'][name] = rec
+            self.save()
 
 
-def fresh_dir(*parts) -> str:
-    """An empty directory (a run's work dir; logs of earlier runs go)."""
-    path = osp.join(*parts)
-    shutil.rmtree(path, ignore_errors=True)
-    os.makedirs(path)
-    return path
+# ------------------------------------------------------------------- data
+def preparations(chk: Check) -> dict:
+    """Name -> function making the data (reused if already there)."""
+    a, tiny, work = chk.args, chk.args.tiny, chk.work
+
+    def rafdb():
+        from kent_mm.testing import generate_synthetic_rafdb
+        root = osp.join(work, f'synthetic_rafdb_{a.synthetic_images}')
+        # The generator writes its label file last: a killed run has none.
+        if not osp.exists(osp.join(root, 'EmoLabel',
+                                   'list_patition_label.txt')):
+            generate_synthetic_rafdb(root, num_train=a.synthetic_images,
+                                     num_test=7 if tiny else 448,
+                                     image_size=32 if tiny else 100,
+                                     overwrite=True)
+        return root
+
+    def text(config, name):
+        def make():
+            path = osp.join(work, f'text_{name}.pth')
+            if not osp.exists(path):  # written atomically by the tool
+                chk.run(chk.py('tools/build_text_embeddings.py', config,
+                               '--random-init', '--out', path),
+                        osp.join(work, f'text_{name}.log'), chk.deadline,
+                        slot=False)
+            return path
+        return make
+
+    def affectnet_fec():
+        root = osp.join(work, 'affectnet_fec')
+        if not osp.isdir(root):  # renamed into place when complete
+            write_affectnet_fec(root, *((2, 1, 8, 32) if tiny else
+                                        (92, 8, 320, 112)))
+        return root
+
+    def fer2013():
+        path = osp.abspath(a.fer2013)
+        if osp.isfile(path):
+            dest = osp.join(work, 'fer2013')
+            if not osp.isdir(dest):  # renamed into place when complete
+                safe_extract(path, dest)
+            path = dest
+        return find_fer2013(path)
+
+    preps = dict(rafdb=rafdb, affectnet_fec=affectnet_fec,
+                 text_rafdb=text('configs/kent_resnet18_rafdb.py', 'rafdb'))
+    if a.fer2013:
+        preps.update(fer2013=fer2013, text_fer2013=text(
+            'configs/kent_resnet18_fer2013.py', 'fer2013'))
+    return preps
 
 
-def run_test(chk, config, ckpt, work_dir, opts) -> dict:
-    out = osp.join(work_dir, 'test_metrics.json')
-    chk.run(['tools/test.py', config, ckpt, '--work-dir',
-             osp.join(work_dir, 'test'), '--out', out, '--out-item',
-             'metrics', '--cfg-options', *opts],
-            osp.join(work_dir, 'test.log'))
-    with open(out) as f:
-        m = json.load(f)
-    return dict(top1=m['accuracy/top1'],
-                mean_class_acc=m.get('class_acc/mean'))
+def environment(device: str, preflight: Optional[dict]) -> dict:
+    import torch
+    env = dict(python=platform.python_version(), torch=torch.__version__,
+               torch_cuda=torch.version.cuda, device=device,
+               cpus=os.cpu_count(), gpu=None, driver=None)
+    if hasattr(os, 'getloadavg'):
+        env['loadavg_start'] = [round(x, 2) for x in os.getloadavg()]
+    if preflight:
+        env.update(gpu=preflight.get('gpu'), driver=preflight.get('driver'),
+                   driver_cuda=preflight.get('driver_cuda'),
+                   capability=preflight.get('capability'))
+    from importlib.metadata import PackageNotFoundError, version
+    for pkg in ('mmpretrain', 'mmengine', 'kent_mm'):
+        try:
+            env[pkg] = version(pkg)
+        except PackageNotFoundError:
+            env[pkg] = None
+    return env
 
 
-# ------------------------------------------------------------------ steps
-def synthetic_data(chk) -> dict:
-    a = chk.args
-    root = osp.join(chk.work, f'synthetic_rafdb_{a.synthetic_images}')
-    # The generator writes its label file last: a killed run has none.
-    if not osp.exists(osp.join(root, 'EmoLabel', 'list_patition_label.txt')):
-        chk.run(['tools/dataset_converters/generate_synthetic_rafdb.py',
-                 root, '--num-train', str(a.synthetic_images), '--num-test',
-                 str(7 if a.tiny else 448), '--image-size',
-                 str(32 if a.tiny else 100)], root + '.log')
-    return dict(root=root)
+def refuse(args, preflight: dict) -> int:
+    """Write why CUDA is not usable (JSON and markdown), print it, return
+    the exit status."""
+    import json
+    out = osp.abspath(args.out_dir)
+    os.makedirs(out, exist_ok=True)
+    res = dict(settings=dict(vars(args), command=' '.join(sys.argv)),
+               preflight=preflight, verdict='refused')
+    with open(osp.join(out, 'gpu_check.json'), 'w') as f:
+        json.dump(strict_json(res), f, indent=2)
+    with open(osp.join(out, 'gpu_check.md'), 'w') as f:
+        f.write('# kent_mm GPU check: refused\n\n```\n' +
+                preflight['message'] + '\n```\n')
+    if preflight['fixes']:  # for tools/benchmarks/gpu_check.sh
+        with open(osp.join(out, 'torch_fix.txt'), 'w') as f:
+            f.write('\n'.join(preflight['fixes']) + '\n')
+    print(preflight['message'], file=sys.stderr, flush=True)
+    return REFUSED
 
 
-def synthetic_train(chk, key: str, root: str, text: str) -> dict:
-    a = chk.args
-    config, lr = SYNTH[key]
-    wd, e = fresh_dir(chk.work, f'synthetic_{key}'), a.synthetic_epochs
-    # Trained without validation: the test split is only tested.
-    loaders = ('train_dataloader', 'test_dataloader')
-    opts = [f'{x}.dataset.data_root={root}' for x in loaders]
-    opts += [f'{x}.num_workers={a.workers}' for x in loaders]
-    opts += ['model.backbone.init_cfg=None', 'model.head.logit_scale=20',
-             f'model.head.text_embeddings.cache_file={text}',
-             'model.head.text_embeddings.pretrained=None',
-             'model.head.text_embeddings.allow_random_init=True']
-    if a.tiny:  # 32 px; Swin pads its small stage maps
-        opts += ['train_dataloader.dataset.pipeline.1.scale=(32,32)',
-                 'train_dataloader.dataset.pipeline.2.transforms.0.'
-                 'crop_size=32', 'test_dataloader.dataset.pipeline.1.'
-                 'scale=(32,32)', 'test_dataloader.batch_size=8']
-        if key == 'swin-t':
-            opts += ['model.backbone.img_size=32',
-                     'model.backbone.pad_small_map=True']
-    test_opts = list(opts)
-    # From scratch: lr 0.1 (Swin-T 0.02), logit scale 20 (as the demo);
-    # the configs' constant warm-up epoch, then cosine over the rest.
-    opts += [f'optim_wrapper.optimizer.lr={lr}',
-             f'train_dataloader.batch_size={16 if a.tiny else 64}',
-             f'train_cfg.max_epochs={e}', f'param_scheduler.1.T_max={e - 1}',
-             f'param_scheduler.1.end={e}', f'default_hooks.checkpoint.'
-             f'interval={e}', 'default_hooks.logger.interval='
-             f'{1 if a.tiny else 10}']
-    chk.run(['tools/train.py', config, '--work-dir', wd, '--amp',
-             '--no-validate', '--cfg-options', *opts],
-            osp.join(wd, 'train.log'))
-    rec = dict(read_losses(wd), epochs=e, amp='float16' if chk.cuda else
-               'bfloat16')
-    rec.update(run_test(chk, config, osp.join(wd, f'epoch_{e}.pth'), wd,
-                        test_opts))
-    rec['above_chance'] = rec['top1'] > CHANCE
-    return rec
-
-
-def speed(chk) -> dict:
-    a, out = chk.args, osp.join(chk.out, 'speed')
-    cmd = ['tools/benchmarks/speed.py', '--amp', '--out-json', out + '.json',
-           '--out-md', out + '.md', '--num-workers', str(a.workers),
-           '--device', 'cuda' if chk.cuda else 'cpu']
-    if a.tiny:
-        cmd += ['--quick', '--img-size', '32', '--train-throughput-size',
-                '112', '--batch-size', '2', '--repeats', '2', '--warmup', '1',
-                '--threads', '1']
-    else:
-        cmd += ['--img-size', '224', '--train-throughput-size', '112',
-                '--batch-size', '64', '--repeats', '7', '--warmup', '3',
-                '--window', '0.5', '--loader-images', '2048']
-    if os.path.exists(out + '.json'):
-        os.remove(out + '.json')
-    done = chk.run(cmd, out + '.log', check=False, may_stop=True)
-    if not osp.exists(out + '.json'):
-        raise RuntimeError(f'speed.py wrote no results ({out}.log)' +
-                           ('' if done else ', time budget'))
-    with open(out + '.json') as f:
-        res = json.load(f)
-    # A failed measurement is listed in results.errors; the others stand.
-    return dict(results=res, markdown=osp.basename(out) + '.md')
-
-
-def fer_data(chk) -> dict:
-    path = osp.abspath(chk.args.fer2013)
-    if osp.isfile(path):
-        dest = osp.join(chk.work, 'fer2013')
-        if not osp.isdir(dest):
-            with tarfile.open(path) as tar:
-                tar.extractall(dest, filter='data')
-        path = dest
-    for root, dirs, _ in os.walk(path):
-        if {'train', 'test'} <= set(dirs):
-            return dict(root=root)
-    raise FileNotFoundError(f'no FER2013 folder (train/, validation/, '
-                            f'test/) in {chk.args.fer2013}')
-
-
-def fer_train(chk, variant: str, root: str, text: str, seconds: float) -> dict:
-    """Train (at most ``seconds``, test included) and test the best
-    PublicTest checkpoint on PrivateTest."""
-    a, config = chk.args, FER[variant]
-    wd, e = fresh_dir(chk.work, f'fer2013_{variant}'), a.fer_epochs
-    opts = [f'{x}.dataset.data_root={root}' for x in LOADERS]
-    opts += [f'{x}.num_workers={a.workers}' for x in LOADERS]
-    if variant == 'kent':
-        opts.append(f'model.head.text_embeddings.file={text}')
-    if a.tiny:
-        opts += [f'{x}.batch_size=8' for x in LOADERS]
-    test_opts = list(opts)
-    # Validation (model selection) every epoch: a run cut by the budget
-    # still has its best checkpoint.
-    opts += [f'train_cfg.max_epochs={e}', 'train_cfg.val_begin=1',
-             f'param_scheduler.1.T_max={e - 1}', f'param_scheduler.1.end={e}',
-             f'default_hooks.logger.interval={1 if a.tiny else 50}']
-    start = time.time()
-    done = chk.run(['tools/train.py', config, '--work-dir', wd,
-                    '--cfg-options', *opts], osp.join(wd, 'train.log'),
-                   timeout=max(seconds - 20, 30), may_stop=True)
-    best = sorted(glob.glob(osp.join(wd, 'best_*.pth')))
-    if not best:
-        raise RuntimeError('no best checkpoint' + ('' if done else
-                                                   ' (time budget)'))
-    rec = dict(epochs=e, completed=done, train_s=round(time.time() - start),
-               checkpoint=osp.basename(best[-1]), **read_losses(wd))
-    rec.update(run_test(chk, config, best[-1], wd, test_opts))
-    return rec
-
-
-def main(argv=None):
+def main(argv=None) -> int:
     args = parse_args(argv)
-    chk = Check(args)
+    preflight = None
+    if args.device == 'cuda':
+        preflight = cuda_preflight()
+        if not preflight['usable']:
+            return refuse(args, preflight)
+        print(preflight['message'], flush=True)
+    chk = Check(args, environment(args.device, preflight))
+    chk.res['preflight'] = preflight
+    # A TERM (an outer timeout) stops the tools; the report is written.
+    signal.signal(signal.SIGTERM, lambda *_: chk.stop.set())
+    for name in ITEMS:
+        if name not in args.items:
+            chk.res['items'][name] = dict(status='skipped', seconds=0,
+                                          error='not in --items')
+    if 'g_fer2013' in args.items and not args.fer2013:
+        chk.res['items']['g_fer2013'] = dict(status='skipped', seconds=0,
+                                             error='no --fer2013 given')
+    todo = [i for i in args.items if i not in chk.res['items']]
+    needs = {n for i in todo for n in ITEM_FUNCS[i][1]}
+    preps = {k: v for k, v in preparations(chk).items() if k in needs}
+    with ThreadPoolExecutor(max(len(preps), 1)) as prep_pool:
+        futures = {}
+        for key, fn in preps.items():
+            # The two generators run in this process: one after the other;
+            # FER2013's text features only if there is FER2013.
+            after = dict(affectnet_fec=('rafdb', None),
+                         text_fer2013=('fer2013', 'fer2013')).get(key)
+            futures[key] = prep_pool.submit(
+                chk.prepare, key, fn, *((futures[after[0]], after[1])
+                                        if after else ()))
+        # Speed is timed alone, after the others (--tiny: with them).
+        alone = [] if args.tiny else [n for n in todo if n == 'f_speed']
+        together = [n for n in todo if n not in alone]
+
+        def run_item(name: str, deadline: float) -> None:
+            wanted = ITEM_FUNCS[name][1]
+            # Speed is measured once every preparation is done.
+            for key in (futures if name == 'f_speed' else wanted):
+                if key in futures:
+                    futures[key].result()
+            chk.item(name, deadline, wanted)
+
+        # Each item leaves the ones after it their least time. In
+        # parallel, every item starts and its tools wait for a slot.
+        end = chk.deadline - sum(NEED[n] for n in alone)
+        with ThreadPoolExecutor(1 if args.jobs == 1 else
+                                max(len(together), 1)) as pool:
+            list(pool.map(run_item, together, [
+                end - (sum(NEED[n] for n in together[i + 1:])
+                       if args.jobs == 1 else 0)
+                for i in range(len(together))]))
+        for name in alone:
+            run_item(name, chk.deadline)
     res = chk.res
-    skip = dict(status='skipped', seconds=0)
-    if 'synthetic' in args.steps:
-        sec = res['synthetic']
-        data = chk.step(sec, 'data', NEED['synthetic_data'], synthetic_data,
-                        chk)
-        text = chk.step(sec, 'text', NEED['text'], chk.text_file,
-                        SYNTH['resnet18'][0], 'rafdb')
-        for key in SYNTH:
-            if data['status'] == text['status'] == 'ok':
-                chk.step(sec, key, NEED['train'], synthetic_train, chk, key,
-                         data['root'], text['file'])
-            else:
-                sec[key] = dict(skip, error='no data or no text file')
-    if 'speed' in args.steps:
-        chk.step(res, 'speed', NEED['speed'], speed, chk)
-    if 'fer2013' in args.steps:
-        sec = res['fer2013']
-        if args.fer2013:
-            data = chk.step(sec, 'data', NEED['fer_data'], fer_data, chk)
-        else:
-            data = sec['data'] = dict(skip, error='no --fer2013 given')
-        for variant in FER:
-            if data['status'] != 'ok':
-                sec[variant] = sec['text'] = dict(skip, error='no data')
-                continue
-            if variant == 'kent':  # the text file, just before it is used
-                text = chk.step(sec, 'text', NEED['text'], chk.text_file,
-                                'configs/kent_resnet18_fer2013.py', 'fer2013')
-                if text['status'] != 'ok':
-                    sec[variant] = dict(skip, error='no text file')
-                    continue
-            # The baseline leaves half the time to KENT and its text file.
-            share = (chk.left() - NEED['text']) / 2 if variant == 'baseline' \
-                else chk.left()
-            chk.step(sec, variant, NEED['fer_train'], fer_train, chk,
-                     variant, data['root'], sec.get('text', {}).get('file'),
-                     share)
-    res['targets'] = targets(res)
+    evaluate(res)
     res['total_s'] = round(time.time() - chk.t0, 1)
     res['budget'] = dict(budget_s=args.budget_min * 60,
-                         left_s=round(chk.left(), 1))
+                         left_s=round(chk.deadline - time.time(), 1))
+    if hasattr(os, 'getloadavg'):
+        res['environment']['loadavg_end'] = [round(x, 2)
+                                             for x in os.getloadavg()]
     chk.save()
     text = markdown(res)
     with open(osp.join(chk.out, 'gpu_check.md'), 'w') as f:
         f.write(text)
     print(text)
-    return res
+    print(f'[gpu_check] {summary_counts(res)} in {res["total_s"]:.0f} s; '
+          f'{osp.join(chk.out, "gpu_check.md")}', flush=True)
+    return 0
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())
