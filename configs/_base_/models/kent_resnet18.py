@@ -1,5 +1,5 @@
 # KENT on ResNet-18: the backbone of its twin ./baseline_resnet18.py (ImageNet
-# weights) -> E2N neck (v, n) -> text-embedding head.
+# weights) -> E2N neck (n, v) -> text-embedding head.
 _base_ = ['./baseline_resnet18.py']
 
 model = dict(
