@@ -68,6 +68,7 @@ def test_no_face_message_and_exit_code_zero(tmp_path, demo_model):
                       )['faces'] == []
 
 
+@pytest.mark.runtime(12)
 def test_video_in_video_and_json_out(tmp_path, demo_model):
     import cv2
     frame = cv2.cvtColor(skimage_data.astronaut(), cv2.COLOR_RGB2BGR)
@@ -210,6 +211,7 @@ def test_label_at_the_top_right_edge_stays_inside_the_picture():
     assert (np.abs(band.astype(int) - colour).sum(axis=2) > 200).sum() > 30
 
 
+@pytest.mark.runtime(9)
 def test_tilted_face_is_found_and_cropped_upright():
     import cv2
 

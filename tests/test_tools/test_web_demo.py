@@ -62,6 +62,7 @@ def test_form_lists_the_models(client):
     assert 'Use the webcam' in page
 
 
+@pytest.mark.runtime(10)
 def test_photos_give_boxed_faces_probability_bars_and_csv(client):
     import cv2
     astronaut = skimage_data.astronaut()
@@ -95,6 +96,7 @@ def test_photos_give_boxed_faces_probability_bars_and_csv(client):
     assert 'download="faces.csv"' in page
 
 
+@pytest.mark.runtime(16)
 def test_video_frames_are_classified(client, tmp_path):
     import cv2
     frame = cv2.cvtColor(skimage_data.astronaut(), cv2.COLOR_RGB2BGR)
