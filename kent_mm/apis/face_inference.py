@@ -93,8 +93,8 @@ def best_shipped_model_name(pattern: str = '*fer2013*') -> str:
     """
     import kent_mm.apis as apis
     finder = getattr(apis, 'best_shipped_model', None)
-    hint = ('pass a model and its weights instead: a zoo name or config '
-            'file and --checkpoint FILE (see docs/demo.md).')
+    hint = ('give a model and its weights: a zoo name or config file and '
+            '--checkpoint FILE (docs/demo.md).')
     if finder is None:
         raise FileNotFoundError(
             'This kent_mm has no model with shipped weights to default to; '
@@ -102,7 +102,7 @@ def best_shipped_model_name(pattern: str = '*fer2013*') -> str:
     try:
         return finder(pattern)
     except FileNotFoundError as e:
-        raise FileNotFoundError(f'{e} To run the demo, {hint}') from None
+        raise FileNotFoundError(f'{e} For the demo, {hint}') from None
 
 
 def model_input_size(cfg) -> int:
