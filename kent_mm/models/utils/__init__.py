@@ -1,6 +1,6 @@
-from .weight_init import (PatchFoldPretrainedInit, PyTorchDefaultInit,
+from .weight_init import (PatchFoldInit, PyTorchDefaultInit,
                           fold_patch_kernel)
 
 __all__ = [
-    'PatchFoldPretrainedInit', 'PyTorchDefaultInit', 'fold_patch_kernel'
+    'PatchFoldInit', 'PyTorchDefaultInit', 'fold_patch_kernel'
 ]

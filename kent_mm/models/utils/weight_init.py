@@ -1,12 +1,11 @@
 """Weight initialisers: pretrained weights into a smaller patch embedding;
 PyTorch's default initialisation of part of a model."""
+import functools
 from typing import Dict, List, Optional, Sequence, Union
 
 import torch
 from mmengine.logging import print_log
 from mmengine.model import BaseInit, update_init_info
-from mmengine.model.weight_init import PretrainedInit
-from mmengine.runner import CheckpointLoader, load_state_dict
 from mmpretrain.registry import WEIGHT_INITIALIZERS
 
 
@@ -36,64 +35,71 @@ def fold_patch_kernel(weight: torch.Tensor, patch_size: int) -> torch.Tensor:
                           r).sum(dim=(3, 5))
 
 
-@WEIGHT_INITIALIZERS.register_module(name='PatchFoldPretrained')
-class PatchFoldPretrainedInit(PretrainedInit):
-    """``Pretrained`` initialisation that also fits a larger pretrained patch
-    embedding into the model's smaller one (:func:`fold_patch_kernel`).
+def _fold_larger_kernel(module: torch.nn.Module,
+                        state_dict: Dict[str, torch.Tensor], prefix: str,
+                        *args, param_name: str) -> None:
+    """``load_state_dict`` pre-hook of :class:`PatchFoldInit`: replace a
+    larger incoming ``(O, C, k, k)`` kernel of ``module.<param_name>`` by
+    its fold (in place, as torch lets pre-hooks do)."""
+    key = prefix + param_name
+    value = state_dict.get(key)
+    own = getattr(module, param_name)
+    if (value is None or value.dim() != 4 or own.dim() != 4
+            or value.shape[2] <= own.shape[2]):
+        return  # absent, or already the module's size: load as it is
+    try:
+        state_dict[key] = fold_patch_kernel(value, own.shape[2])
+    except ValueError as err:
+        raise ValueError(f'{key}: {err}') from err
+    print_log(f'{key}: folded {tuple(value.shape)} -> '
+              f'{tuple(state_dict[key].shape)}', logger='current')
+
+
+@WEIGHT_INITIALIZERS.register_module(name='PatchFold')
+class PatchFoldInit:
+    """Let a larger pretrained patch embedding load into the model's smaller
+    one: the ``(O, C, k, k)`` kernel is folded to ``(O, C, p, p)``
+    (:func:`fold_patch_kernel`) while the state dict loads.
 
     KENT's Swin-T runs 112 px faces with patch size 2 (the token grid of
-    224 px / 4); with plain ``Pretrained`` the 4x4 ImageNet patch kernel
-    does not fit and stays random. Every other weight loads as with
-    ``Pretrained`` (non-strict).
+    224 px / 4); alone, ``Pretrained`` cannot load the 4x4 ImageNet patch
+    kernel and leaves it random. Put this entry next to the ``Pretrained``
+    one: it only registers a ``load_state_dict`` pre-hook on the modules
+    owning ``fold_keys``, so the loading itself stays ``Pretrained``'s,
+    which MMEngine runs after the children's ``init_weights`` (Swin's
+    ``WindowMSA`` re-draws its relative position biases there; any
+    initialiser that loads weights earlier loses them).
 
     Example:
-        ``init_cfg=dict(type='PatchFoldPretrained', checkpoint=URL,
-        prefix='backbone')``
+        ``init_cfg=[dict(type='PatchFold'),
+        dict(type='Pretrained', checkpoint=URL, prefix='backbone')]``
 
     Args:
-        checkpoint (str): Checkpoint file or URL.
-        prefix (str, optional): Load only keys under this prefix (stripped).
-        map_location (str): As in ``Pretrained``.
-        fold_keys (Sequence[str]): Suffixes of the patch-embedding kernels.
+        fold_keys (Sequence[str]): Names (or name suffixes) of the patch
+            embedding kernels in the initialised module.
     """
 
     def __init__(self,
-                 checkpoint: str,
-                 prefix: Optional[str] = None,
-                 map_location: str = 'cpu',
                  fold_keys: Sequence[str] = (
                      'patch_embed.projection.weight', )) -> None:
-        super().__init__(checkpoint, prefix=prefix, map_location=map_location)
         self.fold_keys = tuple(fold_keys)
 
-    def _state_dict(self) -> Dict[str, torch.Tensor]:
-        ckpt = CheckpointLoader.load_checkpoint(
-            self.checkpoint, map_location=self.map_location)
-        state = ckpt.get('state_dict', ckpt)
-        if not self.prefix:
-            return dict(state)
-        prefix = self.prefix if self.prefix.endswith('.') else \
-            self.prefix + '.'
-        state = {k[len(prefix):]: v for k, v in state.items()
-                 if k.startswith(prefix)}
-        if not state:
-            raise ValueError(f'{self.checkpoint} has no key starting with '
-                             f'{prefix!r}.')
-        return state
-
     def __call__(self, module: torch.nn.Module) -> None:
-        print_log(f'load {self.prefix or "model"} from: {self.checkpoint} '
-                  '(folding larger patch kernels)', logger='current')
-        state = self._state_dict()
-        own = module.state_dict()
-        for key, value in state.items():
-            if (key.endswith(self.fold_keys) and key in own
-                    and value.dim() == 4
-                    and value.shape[2] > own[key].shape[2]):
-                state[key] = fold_patch_kernel(value, own[key].shape[2])
-                print_log(f'{key}: folded {tuple(value.shape)} -> '
-                          f'{tuple(state[key].shape)}', logger='current')
-        load_state_dict(module, state, strict=False, logger='current')
+        names = [name for name, _ in module.named_parameters()
+                 if any(name == key or name.endswith('.' + key)
+                        for key in self.fold_keys)]
+        if not names:
+            raise ValueError(
+                f'init_cfg PatchFold: {type(module).__name__} has no '
+                f'parameter named like fold_keys={list(self.fold_keys)}.')
+        for name in names:
+            owner_name, _, param_name = name.rpartition('.')
+            owner = module.get_submodule(owner_name)
+            # A second hook on the same kernel is a no-op: the first one
+            # already gave the tensor the module's size.
+            owner.register_load_state_dict_pre_hook(
+                functools.partial(_fold_larger_kernel,
+                                  param_name=param_name))
 
 
 @WEIGHT_INITIALIZERS.register_module(name='PyTorchDefault')
