@@ -193,3 +193,14 @@ def test_server_without_a_model_says_what_to_pass(web_demo, monkeypatch,
     assert web_demo['main']([]) == 2
     out = capsys.readouterr().out
     assert 'No model to serve' in out and '--checkpoint FILE' in out
+
+
+def test_server_with_a_broken_checkpoint_says_so(web_demo, kent_checkpoint,
+                                                 tmp_path, capsys):
+    bad = tmp_path / 'broken.pth'
+    bad.write_bytes(b'not a checkpoint')
+    assert web_demo['main'](['--model', kent_checkpoint['config'],
+                             '--checkpoint', str(bad)]) == 2
+    out = capsys.readouterr().out
+    assert 'No model to serve: Model cfg.py + broken.pth could not be ' \
+        'loaded' in out, out

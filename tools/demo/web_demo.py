@@ -373,7 +373,11 @@ def main(argv=None) -> int:
                 args.detector, args.max_pixels, args.max_video_frames,
                 args.device)
     LOGGER.info('loading %s (face detector: %s)', label, demo.detector.name)
-    demo.inferencer(label)  # load now: the first page answers at once
+    try:
+        demo.inferencer(label)  # load now: the first page answers at once
+    except UploadError as e:
+        print(f'No model to serve: {e}')
+        return 2
     app = create_app(demo, args.max_upload_mb)
     print(f'Open http://{args.host}:{args.port} in a browser '
           '(Ctrl+C stops).', flush=True)
