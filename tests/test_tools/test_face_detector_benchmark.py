@@ -37,11 +37,15 @@ def test_scenes_hold_separate_faces_inside_the_picture(bench, faces_root):
     faces = bench['load_faces'](faces_root)
     backgrounds = bench['load_backgrounds']()
     rng = np.random.default_rng(0)
-    for set_name in ('upright', 'small', 'tilted', 'occluded', 'empty'):
+    for set_name in ('upright', 'small', 'tilted', 'occluded', 'empty',
+                     'alone'):
         img, boxes = bench['make_scene'](rng, faces, backgrounds, set_name)
         assert img.shape == (480, 640, 3) and img.dtype == np.uint8
         if set_name == 'empty':
             assert len(boxes) == 0
+            continue
+        if set_name == 'alone':
+            assert len(boxes) == 1 and (img[:20] == 128).all()
             continue
         assert 3 <= len(boxes) <= 5
         sides = boxes[:, 2] - boxes[:, 0]

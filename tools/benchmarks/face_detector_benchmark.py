@@ -17,6 +17,8 @@ Scene sets:
                another background (the lower, left or right half; the upper
                half, eyes included, is reported apart as ``occluded-eyes``)
     empty      backgrounds only (false positives)
+    alone      one face of 120 px on a plain grey scene: how many FER2013
+               crops a detector finds at all (the ceiling of the others)
 
 A detection matches a face when their IoU is at least 0.3 (the truth box is
 the face's own square, unrotated, about its centre; detectors draw their
@@ -58,6 +60,7 @@ SETS = {
     'occluded': (64, 160, (0, ), ('lower', 'left', 'right')),
     'occluded-eyes': (64, 160, (0, ), ('upper', )),
     'empty': (0, 0, (), ()),
+    'alone': (120, 120, (0, ), ()),
 }
 #: Detectors by benchmark name: (registry name, constructor arguments).
 DETECTORS = {
@@ -77,7 +80,8 @@ def parse_args(argv=None):
         help='folder of face crops (<class>/*.jpg or *.png, any depth)')
     parser.add_argument(
         '--scenes', type=int, default=60,
-        help='scenes per set (each with 3 to 5 faces, none for empty)')
+        help='scenes per set (each with 3 to 5 faces; none for empty, one '
+        'for alone)')
     parser.add_argument(
         '--sets', nargs='+', default=list(SETS), choices=list(SETS))
     parser.add_argument(
@@ -173,10 +177,13 @@ def make_scene(rng: np.random.Generator, faces: Sequence[np.ndarray],
         ``(N, 4)`` ``x1, y1, x2, y2`` (each face's unrotated square).
     """
     lo, hi, angles, halves = SETS[set_name]
-    scene = _background(rng, backgrounds).astype(np.float32)
+    if set_name == 'alone':
+        scene = np.full((SCENE_H, SCENE_W), 128, np.float32)
+    else:
+        scene = _background(rng, backgrounds).astype(np.float32)
     boxes = []
     if set_name != 'empty':
-        n = int(rng.integers(3, 6))
+        n = 1 if set_name == 'alone' else int(rng.integers(3, 6))
         placed = []  # (cx, cy, radius)
         for _ in range(n):
             side = int(rng.integers(lo, hi + 1))
