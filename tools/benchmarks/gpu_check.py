@@ -126,7 +126,14 @@ class Check:
         self.out = osp.abspath(args.out_dir)
         self.work = osp.join(self.out, 'work')
         os.makedirs(self.work, exist_ok=True)
-        self.env = dict(os.environ, PYTHONUNBUFFERED='1')
+        # `python` in shell scripts (tools/dist_train.sh) is this one, also
+        # where only `python3` exists.
+        bin_dir = osp.join(self.work, 'bin')
+        os.makedirs(bin_dir, exist_ok=True)
+        if not osp.lexists(osp.join(bin_dir, 'python')):
+            os.symlink(sys.executable, osp.join(bin_dir, 'python'))
+        self.env = dict(os.environ, PYTHONUNBUFFERED='1', PATH=bin_dir +
+                        os.pathsep + os.environ.get('PATH', ''))
         if not self.cuda:
             self.env['CUDA_VISIBLE_DEVICES'] = ''  # every tool on the CPU
         self.prep = {}

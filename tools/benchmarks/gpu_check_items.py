@@ -15,7 +15,6 @@ import os
 import os.path as osp
 import shutil
 import socket
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Dict, List
@@ -212,9 +211,7 @@ def dist_train(chk, deadline: float) -> dict:
         opts = rafdb_opts(chk, config) + [
             'train_cfg.max_epochs=1', _subset(chk, images),
             'default_hooks.logger.interval=1']
-        env = dict(PORT=str(free_port()),
-                   PATH=osp.dirname(sys.executable) + os.pathsep +
-                   os.environ.get('PATH', ''))
+        env = dict(PORT=str(free_port()))
         if (chk.cuda and gpus < 2) or (chk.args.tiny and 'ablation' in name):
             opts.append('env_cfg.dist_cfg.backend=gloo')
             launch = ('2 nodes x 1 process' +
