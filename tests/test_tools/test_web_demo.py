@@ -204,3 +204,18 @@ def test_server_with_a_broken_checkpoint_says_so(web_demo, kent_checkpoint,
     out = capsys.readouterr().out
     assert 'No model to serve: Model cfg.py + broken.pth could not be ' \
         'loaded' in out, out
+
+
+def test_model_list_holds_the_given_model_then_zoo_models_with_weights(
+        web_demo):
+    from mmpretrain.apis import ModelHub
+
+    from kent_mm.apis import register_kent_model_index
+    choices = web_demo['zoo_choices']({'mine': ('cfg.py', 'ckpt.pth')})
+    assert list(choices)[0] == 'mine'
+    zoo = set(register_kent_model_index())
+    for name, (model, pretrained) in list(choices.items())[1:]:
+        assert name in zoo and model == name and pretrained is True
+        assert ModelHub.get(name).weights
+    assert set(choices) - {'mine'} == {
+        n for n in zoo if ModelHub.get(n).weights}
