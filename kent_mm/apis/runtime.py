@@ -98,3 +98,8 @@ def run_mmpretrain_tool(tool: str, args: Sequence[str]) -> None:
         dist.init_process_group(backend='gloo')
     with checkpoint_safe_globals():
         runpy.run_path(sys.argv[0], run_name='__main__')
+    # MMPretrain's scripts leave the process group to the interpreter's
+    # exit, where gloo's threads can abort a finished run ("terminate called
+    # without an active exception", SIGABRT: dist_train.sh fails).
+    if dist.is_initialized():
+        dist.destroy_process_group()

@@ -369,3 +369,30 @@ def test_read_losses_tells_the_device_from_logged_memory(tmp_path):
     t.run_basics('run', cpu, 'cuda')
     on = [r for r in t.rows if r['name'] == 'run: trained on'][0]
     assert on['pass'] is False and on['judged'] is True
+
+
+@pytest.mark.runtime(12)
+def test_train_tool_destroys_its_process_group(tmp_path, monkeypatch,
+                                               rafdb_root, rafdb_text,
+                                               lean_runner):
+    """Item (c) found it: ``dist_train.sh`` at times failed after a
+    finished run, a gloo rank aborting at the interpreter's exit
+    ("terminate called without an active exception"). The launcher now
+    destroys the process group itself when MMPretrain's script returns."""
+    import torch.distributed as dist
+
+    from kent_testing import free_port, run_script, write_tiny_config
+    cfg = write_tiny_config(tmp_path / 'cfg.py', 'kent_resnet18_rafdb.py',
+                            rafdb_root, rafdb_text, max_epochs=1)
+    for key, value in dict(RANK='0', LOCAL_RANK='0', WORLD_SIZE='1',
+                           LOCAL_WORLD_SIZE='1', MASTER_ADDR='127.0.0.1',
+                           MASTER_PORT=str(free_port())).items():
+        monkeypatch.setenv(key, value)
+    try:
+        run_script('train.py', [cfg, '--work-dir', tmp_path / 'work',
+                                '--launcher', 'pytorch'])
+        assert (tmp_path / 'work' / 'epoch_1.pth').is_file()
+        assert not dist.is_initialized()
+    finally:
+        if dist.is_initialized():  # the old launcher: leave no group behind
+            dist.destroy_process_group()

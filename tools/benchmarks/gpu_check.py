@@ -66,7 +66,7 @@ NEED = dict(a_train_test=100, b_resume=45, c_dist_train=60, d_deepfever=35,
             e_deterministic=40, f_speed=60, g_fer2013=120)
 REFUSED = 3  # exit status: CUDA asked for and not usable
 #: Defaults on a GPU and with --tiny.
-DEFAULTS = dict(budget_min=(7.5, 30.), jobs=(3, 3), epochs=(6, 2),
+DEFAULTS = dict(budget_min=(7.5, 30.), epochs=(6, 2),
                 synthetic_images=(2560, 16), fer_epochs=(5, 2))
 
 
@@ -85,7 +85,7 @@ def parse_args(argv=None):
         help='a subset, by letter or name (default: all)')
     add('--budget-min', type=float, help='time budget (default 7.5; tiny: '
         '30, for slow machines)')
-    add('--jobs', type=int, help='tools run at once (default 3): items '
+    add('--jobs', type=int, default=3, help='tools run at once: items '
         'and their runs start together and wait for a free slot; item (f) '
         'runs alone at the end (--tiny: with the others)')
     add('--epochs', type=int, help='epochs of item (a) (default 6: 240 '
@@ -93,8 +93,9 @@ def parse_args(argv=None):
     add('--synthetic-images', type=int, help='synthetic RAF-DB training '
         'images (default 2560; tiny 16)')
     add('--fer-epochs', type=int, help='default 5 (tiny: 2)')
-    add('--workers', type=int, help='loader workers of items (c)-(g) '
-        '(default: up to 8; tiny: 0)')
+    add('--workers', type=int, help='loader workers of items (d), (f), '
+        '(g) (default: up to 8; tiny: 0); (a)-(c) and (e) keep the '
+        "configs' 2")
     args = p.parse_args(argv)
     tiny = args.tiny
     for key, values in DEFAULTS.items():
@@ -106,8 +107,9 @@ def parse_args(argv=None):
         args.workers = 0 if tiny else min(8, os.cpu_count() or 1)
     if args.fer_epochs < 2:
         p.error('--fer-epochs must be >= 2 (one warm-up epoch, then cosine)')
-    if args.epochs < 1 or args.synthetic_images < 16:
-        p.error('--epochs must be >= 1 and --synthetic-images >= 16')
+    if min(args.epochs, args.jobs) < 1 or args.synthetic_images < 16:
+        p.error('--epochs and --jobs must be >= 1, --synthetic-images >= '
+                '16')
     names = {k[0]: k for k in ITEMS}
     args.items = [k for k in ITEMS if k in {names.get(i, i) for i in
                                             (args.items or ITEMS)}]

@@ -13,6 +13,7 @@ import glob
 import json
 import os
 import os.path as osp
+import re
 import shutil
 import socket
 import time
@@ -68,15 +69,14 @@ def sub_runs(chk, names: List[str], fn: Callable) -> Dict[str, dict]:
         return dict(zip(names, p.map(one, names)))
 
 
-def tiny_opts(loaders, swin: bool = False, batch: int = 4,
-              prefix: str = '') -> List[str]:
+def tiny_opts(loaders, swin: bool = False, batch: int = 4) -> List[str]:
     """What ``--tiny`` shrinks: 32 px instead of 112 (the Resize of every
     pipeline, the train pipeline's RandomCrop; Swin-T pads its small stage
     maps), ``batch`` images a batch, loaders in the main process, a log
     line every iteration."""
     opts = []
     for loader in loaders:
-        key = f'{prefix}{loader}_dataloader'
+        key = f'{loader}_dataloader'
         opts += [f'{key}.dataset.pipeline.1.scale=({TINY_PX},{TINY_PX})',
                  f'{key}.batch_size={batch}', f'{key}.num_workers=0']
         if loader == 'train':
@@ -112,7 +112,7 @@ def train(chk, config: str, work_dir: str, opts: List[str], deadline: float,
     return log
 
 
-def test(chk, config: str, ckpt: str, work_dir: str, opts: List[str],
+def run_test(chk, config: str, ckpt: str, work_dir: str, opts: List[str],
          deadline: float) -> dict:
     """``tools/test.py`` on ``ckpt``: top-1 and mean class accuracy."""
     out = osp.join(work_dir, 'test_metrics.json')
@@ -126,10 +126,15 @@ def test(chk, config: str, ckpt: str, work_dir: str, opts: List[str],
                 mean_class_acc=m.get('class_acc/mean'))
 
 
+def _images(chk, images: int) -> int:
+    """``images``, or all the synthetic ones if fewer (``--tiny``)."""
+    return chk.args.synthetic_images if chk.args.tiny else min(
+        images, chk.args.synthetic_images)
+
+
 def _subset(chk, images: int) -> str:
     """The first ``images`` training images (tiny: all of them)."""
-    n = chk.args.synthetic_images if chk.args.tiny else images
-    return f'train_dataloader.dataset.indices={n}'
+    return f'train_dataloader.dataset.indices={_images(chk, images)}'
 
 
 def _batch(chk) -> int:
@@ -153,8 +158,8 @@ def train_test(chk, deadline: float) -> dict:
         rec = dict(read_losses(wd), config=config, epochs=e,
                    amp='float16' if chk.cuda else 'bfloat16')
         rec['iterations'] = rec['last_iter']
-        rec.update(test(chk, config, osp.join(wd, f'epoch_{e}.pth'), wd,
-                        opts, deadline))
+        rec.update(run_test(chk, config, osp.join(wd, f'epoch_{e}.pth'),
+                            wd, opts, deadline))
         return rec
 
     return dict(runs=sub_runs(chk, list(KENT), run))
@@ -184,13 +189,11 @@ def resume(chk, deadline: float) -> dict:
         f.write(ckpt)  # as a run stopped after epoch 1 leaves it
     log = train(chk, config, resumed, opts, deadline, *flags, '--resume')
     with open(log) as f:
-        text = f.read()
-    mark = text.find('resumed epoch: ')
-    return dict(resume_epoch=1, resumed_epoch=int(
-        text[mark:].split()[2].rstrip(',')) if mark >= 0 else None,
-        iters_per_epoch=per_epoch, uninterrupted=read_losses(full),
-        resumed=read_losses(resumed),
-        comparison=compare_losses(full, resumed, per_epoch))
+        mark = re.search(r'resumed epoch: (\d+)', f.read())  # MMEngine's
+    return dict(resume_epoch=1, resumed_epoch=mark and int(mark[1]),
+                iters_per_epoch=per_epoch, uninterrupted=read_losses(full),
+                resumed=read_losses(resumed),
+                comparison=compare_losses(full, resumed, per_epoch))
 
 
 def dist_train(chk, deadline: float) -> dict:
@@ -203,7 +206,7 @@ def dist_train(chk, deadline: float) -> dict:
     both launches."""
     gpus = chk.gpu_count()
     images, batch = 512, _batch(chk)
-    n = chk.args.synthetic_images if chk.args.tiny else images
+    n = _images(chk, images)
 
     def run(name):
         config = DIST[name]
@@ -369,7 +372,7 @@ def fer2013(chk, deadline: float) -> dict:
         rec = dict(read_losses(wd), epochs=e, completed=done,
                    train_s=round(time.time() - start),
                    checkpoint=osp.basename(best[-1]))
-        rec.update(test(chk, config, best[-1], wd, test_opts, deadline))
+        rec.update(run_test(chk, config, best[-1], wd, test_opts, deadline))
         return rec
 
     return dict(runs=sub_runs(chk, list(FER), run))
