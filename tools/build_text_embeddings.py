@@ -19,6 +19,7 @@ import argparse
 import os.path as osp
 
 from mmengine.config import Config, DictAction
+from mmengine.registry import DefaultScope
 from mmpretrain.registry import MODELS
 
 import kent_mm  # noqa: F401
@@ -79,7 +80,9 @@ def main():
     text_cfg.update(cache_file=out, device=args.device)
     names = KENTHead.text_names(head.class_names,
                                 head.get('neutral_class', 'neutral'))
-    feats = MODELS.build(text_cfg)(names)
+    # MMPretrain's scope, whatever scope the process set before.
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        feats = MODELS.build(text_cfg)(names)
     print(f'Saved {tuple(feats.shape)} text features for {names} to {out}')
 
 

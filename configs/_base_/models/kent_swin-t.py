@@ -10,5 +10,7 @@ model = dict(
         # F_n keeps PyTorch's default initialisation, as the authors' (and
         # as on ResNet-18): the neck's init_cfg runs after the model-wide
         # Swin init below, which reaches every Linear.
-        init_cfg=dict(type='PyTorchDefault', override=dict(name='neutral'))),
+        # Scoped name: init_weights() also finds it outside MMPretrain's scope.
+        init_cfg=dict(type='mmpretrain.PyTorchDefault',
+                      override=dict(name='neutral'))),
     init_cfg={{_base_.swin_init_cfg}})

@@ -13,7 +13,7 @@ swin_backbone = dict(
     # load (the patch-2 tokens of a 112 px face equal the patch-4 tokens of
     # the face upsampled to 224). Offline: init_cfg=None.
     init_cfg=[
-        dict(type='PatchFold'),
+        dict(type='mmpretrain.PatchFold'),
         dict(
             type='Pretrained',
             checkpoint='https://download.openmmlab.com/mmclassification/v0/'
