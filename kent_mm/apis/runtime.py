@@ -102,4 +102,8 @@ def run_mmpretrain_tool(tool: str, args: Sequence[str]) -> None:
     # exit, where gloo's threads can abort a finished run ("terminate called
     # without an active exception", SIGABRT: dist_train.sh fails).
     if dist.is_initialized():
+        # Every rank reaches this point before any tears its pairs down: a
+        # rank that leaves first closes connections the others still use.
+        if dist.get_world_size() > 1:
+            dist.barrier()
         dist.destroy_process_group()

@@ -8,6 +8,7 @@ import sys
 import open_clip
 import pytest
 import torch
+from mmengine.registry import DefaultScope
 from mmpretrain.registry import MODELS
 from packaging.requirements import Requirement
 
@@ -78,7 +79,8 @@ def test_local_weights_file_makes_a_cache_the_unchanged_config_accepts(
     assert head_cfg.text_embeddings.pretrained == 'openai'
     head_cfg.text_embeddings.cache_file = out
     head_cfg.in_channels = 8  # the tiny tower's width
-    head = MODELS.build(head_cfg)
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        head = MODELS.build(head_cfg)
     head.init_weights()
     feats = load_text_cache(out)['features']
     assert len(feats) == len(KENTHead.text_names(head_cfg.class_names))

@@ -16,6 +16,8 @@ import torch
 from fer_fixtures import write_fer2013_folders
 from kent_testing import RAFDB_CLASSES, check, run_script, run_tool
 
+from kent_mm.utils import checkpoint_safe_globals
+
 PUBLISH = 'model_converters/publish_model.py'
 
 
@@ -54,7 +56,8 @@ def test_release_name_hash_and_content(published):
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "['meta', 'state_dict']" in proc.stdout
     release_sd = torch.load(release, weights_only=True)['state_dict']
-    train = torch.load(published['ckpt'], weights_only=True)
+    with checkpoint_safe_globals():  # a training checkpoint: runner state
+        train = torch.load(published['ckpt'], weights_only=True)
     assert {'optimizer', 'message_hub', 'param_schedulers'} <= set(train)
     # Weights and text-embedding buffers are kept bit for bit.
     assert release_sd.keys() == train['state_dict'].keys()
@@ -65,7 +68,8 @@ def test_release_name_hash_and_content(published):
 
 
 def test_publish_refuses_checkpoint_without_text(published, tmp_path):
-    state = torch.load(published['ckpt'], weights_only=True)
+    with checkpoint_safe_globals():
+        state = torch.load(published['ckpt'], weights_only=True)
     state['state_dict']['head.text_ready'] = torch.tensor(False)
     bad = tmp_path / 'untrained.pth'
     torch.save(state, bad)

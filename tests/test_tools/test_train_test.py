@@ -15,6 +15,8 @@ import pytest
 import torch
 from mmengine.hooks import Hook
 
+from kent_mm.utils import checkpoint_safe_globals
+
 from kent_testing import (REPO, RAFDB_CLASSES, build_runner, cached_config,
                           check, free_port, run_tool, write_tiny_config)
 
@@ -110,7 +112,8 @@ def test_swin_t_trains_to_checkpoint_and_resumes(rafdb_root, rafdb_text,
     runner = build_runner(resumed, work)
     count = _CountIters()
     runner.register_hook(count)
-    runner.train()
+    with checkpoint_safe_globals():  # resume loads MMEngine runner state
+        runner.train()
     assert (runner.epoch, runner.iter, count.count) == (2, 2, 1)
     assert osp.isfile(work / 'epoch_2.pth')
 
