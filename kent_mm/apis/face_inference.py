@@ -178,6 +178,9 @@ class FaceExpressionInferencer:
         # preprocessing of each crop.
         self.inferencer = ImageClassificationInferencer(net, device=device)
         self.classes = list(self.inferencer.classes or [])
+        # MMPretrain's get_model keeps the config as `model._config` (its own
+        # inferencers read it there; no public accessor); the demo tests
+        # fail at once if that changes.
         self.gray = (is_grayscale_model(net._config)
                      if gray == 'auto' else gray == 'on')
         self.input_size = model_input_size(net._config)
