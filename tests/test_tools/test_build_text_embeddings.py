@@ -79,9 +79,11 @@ def test_local_weights_file_makes_a_cache_the_unchanged_config_accepts(
     assert head_cfg.text_embeddings.pretrained == 'openai'
     head_cfg.text_embeddings.cache_file = out
     head_cfg.in_channels = 8  # the tiny tower's width
+    # MMPretrain's scope, as the runner sets it (an earlier test in this
+    # process may have left another default scope).
     with DefaultScope.overwrite_default_scope('mmpretrain'):
         head = MODELS.build(head_cfg)
-    head.init_weights()
+        head.init_weights()
     feats = load_text_cache(out)['features']
     assert len(feats) == len(KENTHead.text_names(head_cfg.class_names))
     torch.testing.assert_close(head.text_feats, feats)
