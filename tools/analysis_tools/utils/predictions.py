@@ -26,6 +26,7 @@ def _weights_only_unpickle(path: str):
         raise RuntimeError('reading a predictions file needs torch >= 2.5')
     # Private: torch.load (its public entry) reads torch.save files only.
     from torch._weights_only_unpickler import Unpickler
+    # The global a pickled tensor names for its storage bytes.
     storage = [(_storage_from_bytes, 'torch.storage._load_from_bytes')]
     with checkpoint_safe_globals(), torch.serialization.safe_globals(
             storage), open(path, 'rb') as f:
