@@ -10,6 +10,10 @@ and ``ChannelsLastHook``):
     bf16     ``BF16OptimWrapper`` (bfloat16 autocast; float32 weights)
     bf16-cl  ``BF16OptimWrapper`` + the model converted by
              ``ChannelsLastHook.before_run``
+    bf16-cl-compile  bf16-cl with ``model.train_step`` wrapped in
+             ``torch.compile``, as MMEngine's ``compile=True`` config
+             option does (``Runner._maybe_compile``); its warm-up steps
+             include the compilation (not timed). Not in the default set.
 
 Each variant starts from the same weights and times ``model.train_step``
 (data preprocessor, forward, losses, backward, SGD step: what the runner's
@@ -37,14 +41,16 @@ from timing import (REPO, build_model, compare, fake_batch, finite, new_report,
                     paired, write_report)
 
 CONFIG = 'configs/benchmarks/baseline_resnet18_fer2013_standard.py'
-VARIANTS = ('fp32', 'bf16', 'bf16-cl')
+VARIANTS = ('fp32', 'bf16', 'bf16-cl', 'bf16-cl-compile')
+DEFAULT_VARIANTS = ('fp32', 'bf16', 'bf16-cl')
 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     add = p.add_argument
     add('--config', default=CONFIG)
-    add('--variants', nargs='+', choices=VARIANTS, default=list(VARIANTS))
+    add('--variants', nargs='+', choices=VARIANTS,
+        default=list(DEFAULT_VARIANTS))
     add('--device', choices=['cpu', 'cuda'], default='cpu')
     add('--img-size', type=int, default=48)
     add('--batch-size', type=int, default=64)
@@ -83,9 +89,12 @@ def build_variants(args) -> dict:
         wrapper_cfg = copy.deepcopy(cfg.optim_wrapper)
         wrapper_cfg.type = 'OptimWrapper' if name == 'fp32' else \
             'BF16OptimWrapper'
-        if name == 'bf16-cl':
+        if name.startswith('bf16-cl'):
             HOOKS.build(dict(type='ChannelsLastHook')).before_run(
                 SimpleNamespace(model=model))
+        if name.endswith('-compile'):
+            # What the Runner does for `compile=True` (default options).
+            model.train_step = torch.compile(model.train_step)
         out[name] = (model.train(), build_optim_wrapper(model, wrapper_cfg))
     return out
 
@@ -128,7 +137,8 @@ def main(argv=None):
         r = compare(rates, 'fp32', name)
         res['variants'][name] = dict(
             optim_wrapper=type(wrapper).__name__,
-            channels_last=name.endswith('-cl'),
+            channels_last='-cl' in name,
+            compiled=name.endswith('-compile'),
             img_s=statistics.median(rates[name]) * args.batch_size,
             speedup=r['time_ratio'], speedup_ci95=r['time_ratio_ci95'],
             pair_ratios=r['pair_ratios'], finite_losses=finite(last[name]))
