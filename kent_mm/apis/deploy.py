@@ -102,6 +102,9 @@ def is_grayscale_model(cfg) -> bool:
 
 def class_names_of(model: nn.Module) -> List[str]:
     """Class names from the checkpoint's ``dataset_meta`` or the KENT head."""
+    # MMPretrain's get_model keeps the checkpoint's dataset_meta as
+    # `model._dataset_meta` (no public accessor; its inferencers read it
+    # there); test_publish_and_zoo checks that it is still set.
     meta = getattr(model, '_dataset_meta', None) or getattr(
         model, 'dataset_meta', None) or {}
     names = meta.get('classes')

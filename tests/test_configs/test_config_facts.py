@@ -182,6 +182,17 @@ def test_fec_margins_are_the_loss_default():
     assert not setting, f'margins set in {setting}'
 
 
+def test_checkpoint_selection_is_stated_only_by_dataset_files():
+    # Which split and metric select the checkpoint is a dataset fact
+    # (`model_selection`); schedules and leaves reference it.
+    setting = [rel(p) for p in ALL_FILES
+               if any(isinstance(node, ast.keyword) and
+                      node.arg == 'save_best'
+                      for node in ast.walk(parse(p)))
+               and '/_base_/datasets/' not in '/' + rel(p)]
+    assert not setting, f'save_best set outside the dataset files: {setting}'
+
+
 def base_files(path):
     """The config files ``path`` inherits, recursively (paths in
     ``configs/``; ``mmpretrain::`` bases left out)."""

@@ -75,3 +75,40 @@ def test_pytorch_default_init_by_layer_type_and_without_f_n():
     bound = 1 / math.sqrt(linear.in_features)
     assert linear.weight.abs().max() <= bound
     assert not (linear.weight == 0.5).any()
+
+
+def test_pytorch_default_init_is_named_in_mmengine_init_log():
+    """MMEngine's initialisation log names ``PyTorchDefaultInit`` for every
+    parameter it resets (F_n here): it feeds MMEngine's per-parameter
+    ``_params_init_info`` as MMEngine's own initialisers do; this fails if
+    that protocol changes upstream."""
+    import logging
+
+    from mmengine.logging import MMLogger
+
+    from kent_mm.models.necks import E2NNeck
+    messages = []
+
+    class Catch(logging.Handler):
+
+        def emit(self, record):
+            messages.append(record.getMessage())
+
+    # A fresh current logger without a file handler: MMEngine then logs the
+    # init information instead of writing it to the log file.
+    logger = MMLogger.get_instance('test_pytorch_default_init_log')
+    catch = Catch()
+    logger.addHandler(catch)
+    try:
+        with DefaultScope.overwrite_default_scope('mmpretrain'):
+            neck = E2NNeck(in_channels=64, out_channels=32,
+                           neutral_channels=16,
+                           init_cfg=[dict(type='PyTorchDefault',
+                                          layer='Linear',
+                                          override=dict(name='neutral'))])
+            neck.init_weights()
+    finally:
+        logger.removeHandler(catch)
+    neutral = [m for m in messages if m.lstrip().startswith('neutral.')]
+    assert len(neutral) == sum(1 for _ in neck.neutral.parameters()) > 0
+    assert all('PyTorchDefaultInit: reset_parameters()' in m for m in neutral)

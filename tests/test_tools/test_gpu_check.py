@@ -375,10 +375,10 @@ def test_read_losses_tells_the_device_from_logged_memory(tmp_path):
 def test_train_tool_destroys_its_process_group(tmp_path, monkeypatch,
                                                rafdb_root, rafdb_text,
                                                lean_runner):
-    """Item (c) found it: ``dist_train.sh`` at times failed after a
-    finished run, a gloo rank aborting at the interpreter's exit
-    ("terminate called without an active exception"). The launcher now
-    destroys the process group itself when MMPretrain's script returns."""
+    """``tools/train.py --launcher pytorch`` destroys its gloo process group
+    when MMPretrain's script returns: left to the interpreter's exit, a
+    rank can abort ("terminate called without an active exception") and
+    ``dist_train.sh`` fail after a finished run."""
     import torch.distributed as dist
 
     from kent_testing import free_port, run_script, write_tiny_config
@@ -394,5 +394,5 @@ def test_train_tool_destroys_its_process_group(tmp_path, monkeypatch,
         assert (tmp_path / 'work' / 'epoch_1.pth').is_file()
         assert not dist.is_initialized()
     finally:
-        if dist.is_initialized():  # the old launcher: leave no group behind
+        if dist.is_initialized():  # on failure, leave no group behind
             dist.destroy_process_group()

@@ -85,6 +85,8 @@ def main():
         raise ValueError('--cfg-options needs a config file, not a name')
     with checkpoint_safe_globals():
         model = get_model(config, pretrained=args.checkpoint, device='cpu')
+    # MMPretrain's get_model keeps the config as `model._config` (its own
+    # inferencers read it there; no public accessor).
     cfg = model._config
     if args.img_size:
         h = args.img_size[0]

@@ -26,7 +26,7 @@ train_cfg = dict(
 val_cfg = dict()
 test_cfg = dict()
 auto_scale_lr = dict(base_batch_size=64)
-default_hooks = dict(
-    logger=dict(interval=100),
-    checkpoint=dict(save_best='accuracy/top1', rule='greater'))
+# Model selection (the checkpoint hook's `save_best`) is the dataset's
+# `model_selection`, set by each leaf.
+default_hooks = dict(logger=dict(interval=100))
 custom_hooks = [*_base_.custom_hooks, dict(type='ChannelsLastHook')]

@@ -137,6 +137,9 @@ class PyTorchDefaultInit(BaseInit):
                 m.reset_parameters()
 
         module.apply(reset)
+        # MMEngine's initialisers record what they did in the model's
+        # `_params_init_info` (its init log) this way; there is no public
+        # API. test_pytorch_default_init_is_named_in_mmengine_init_log.
         if hasattr(module, '_params_init_info'):
             update_init_info(module, init_info=self._get_init_info())
 
