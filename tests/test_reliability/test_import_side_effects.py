@@ -47,7 +47,7 @@ CHILD = textwrap.dedent('''
         local_unchanged=dict(vars(LocalBackend)) == local,
         prefixes_unchanged=dict(prefix_to_backends) == prefixes,
         new_backends=sorted(set(backends) - names),
-        safe_globals_unchanged=safe_globals_now == safe_globals,
+        safe_globals_unchanged=set(safe_globals_now) == set(safe_globals),
         safe_globals_added=[str(g) for g in safe_globals_now
                             if g not in safe_globals],
         old_models_unchanged=all(

@@ -137,14 +137,14 @@ def _history_file(tmp_path) -> str:
 
 def test_allow_list_holds_only_inside_kent_mm_loads(tmp_path):
     path = _history_file(tmp_path)
-    before = torch.serialization.get_safe_globals()
+    before = set(torch.serialization.get_safe_globals())  # no set order
     # torch's defaults, after `import kent_mm` and between kent_mm's loads.
     with pytest.raises(pickle.UnpicklingError, match='HistoryBuffer'):
         torch.load(path, weights_only=True)
     assert safe_load(path)['buffer'].mean() == 1.5
     with checkpoint_safe_globals():
         assert torch.load(path, weights_only=True)['buffer'].mean() == 1.5
-    assert torch.serialization.get_safe_globals() == before
+    assert set(torch.serialization.get_safe_globals()) == before
     with pytest.raises(pickle.UnpicklingError, match='HistoryBuffer'):
         torch.load(path, weights_only=True)
 
@@ -153,13 +153,13 @@ def test_nested_loads_keep_the_outer_allow_list(tmp_path):
     """A kent_mm load inside a run that tools/train.py wrapped (a text cache
     read before --resume) must not end the run's allow-list."""
     path = _history_file(tmp_path)
-    before = torch.serialization.get_safe_globals()
+    before = set(torch.serialization.get_safe_globals())  # no set order
     with checkpoint_safe_globals():
         safe_load(path)
         with checkpoint_safe_globals():
             pass
         assert torch.load(path, weights_only=True)['buffer'].mean() == 1.5
-    assert torch.serialization.get_safe_globals() == before
+    assert set(torch.serialization.get_safe_globals()) == before
     # Entries that were listed before the block stay listed after it.
     with torch.serialization.safe_globals([HistoryBuffer]):
         with checkpoint_safe_globals():
