@@ -57,7 +57,7 @@ def _numbers(x):
         yield x
 
 
-@pytest.mark.runtime(240)
+@pytest.mark.runtime(120)
 def test_tiny_runs_every_item_and_each_passes(tmp_path):
     # FER2013 as a .tar.gz archive in the official folder layout.
     write_fer2013_folders(tmp_path / 'fer' / 'fer2013')

@@ -13,7 +13,7 @@ from kent_mm.utils import safe_load
 from kent_testing import REPO, tool_env
 
 
-@pytest.mark.runtime(40)
+@pytest.mark.runtime(20)
 def test_demo_trains_at_64px_in_bf16_channels_last_and_tests(
         rafdb_root, tmp_path):
     work = tmp_path / 'work'
