@@ -94,8 +94,8 @@ def test_head_num_classes_differs_from_its_class_names(make_cfg):
 
 def test_text_file_made_for_other_prompts(make_cfg, tmp_path):
     cfg = make_cfg()
-    _text_for(str(tmp_path / 'text.pth'), ('a', 'b', 'c', 'd', 'e', 'f',
-                                            'neutral'))
+    _text_for(str(tmp_path / 'text.pth'),
+              ('a', 'b', 'c', 'd', 'e', 'f', 'neutral'))
     _train_fails(cfg, 'field "class_names"')
 
 
