@@ -341,7 +341,8 @@ def learnable_fec(root: str, num: int = 60, seed: int = 0,
         for k, url in enumerate(urls):
             classes[url] = int(d) if k + 1 == answer else int(c)
         other = answer % 3 + 1
-        lines.append(fec_line(urls, [answer] * 5 + [other], TRIPLET_TYPES[i % 3]))
+        lines.append(fec_line(urls, [answer] * 5 + [other],
+                              TRIPLET_TYPES[i % 3]))
     return write_fec_crops(root, lines, name=name, classes=classes,
                            painter=pattern_image)
 

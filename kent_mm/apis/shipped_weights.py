@@ -10,7 +10,7 @@ public :meth:`CheckpointLoader.register_scheme
     - Name: kent_resnet18_fer2013-112px-minilm
       Metadata:
         Weights SHA256: 3b7f7227...
-      Weights: kent_mm://weights/kent_resnet18_fer2013-112px-minilm_20261206-3b7f7227.pth
+      Weights: kent_mm://weights/<Name>_20261206-3b7f7227.pth
 
 so that, offline, on a fresh clone::
 

@@ -61,4 +61,3 @@ def test_class_intersection_compares_datasets_class_by_class():
 def test_class_intersection_refuses_a_class_named_twice():
     with pytest.raises(ValueError, match='repeat'):
         class_intersection(['happy', 'happiness'], ['anger'])
-

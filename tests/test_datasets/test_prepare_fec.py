@@ -104,7 +104,8 @@ def test_download_crop_report_and_resume(tmp_path, server, capsys):
         assert img.size == (20, 10)
         r, g, _ = img.convert('RGB').getpixel((0, 9))
     assert abs(r - 50) < 8 and abs(g - 90) < 8
-    with Image.open(osp.join(root, 'crops', fec_crop_name(u[0], BOX_B))) as img:
+    with Image.open(osp.join(root, 'crops',
+                             fec_crop_name(u[0], BOX_B))) as img:
         assert img.size == (20, 10)
     assert osp.isfile(osp.join(root, 'crops',
                                fec_crop_name(f'file://{file_img}', BOX_A)))

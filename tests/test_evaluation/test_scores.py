@@ -69,4 +69,3 @@ def test_class_without_samples_is_nan_and_left_out_of_the_mean():
     assert r['mean_class_acc'] == pytest.approx(75.)
     # F1 averages a, b and c (c was predicted: F1 0): (2/3 + 1 + 0) / 3
     assert r['macro_f1'] == pytest.approx(100 * (2 / 3 + 1) / 3)
-

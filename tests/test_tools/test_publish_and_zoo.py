@@ -153,7 +153,6 @@ def test_zoo_get_model_inferencer_and_test_tool_agree(published, temp_index,
     assert len(scores) > 1  # not a constant output
 
 
-
 def test_zoo_check_classifies_the_first_face_of_each_class(
         published, temp_index, tmp_path):
     root = write_fer2013_folders(tmp_path / 'fer2013', per_class=(0, 0, 2))
@@ -171,6 +170,7 @@ def test_zoo_check_classifies_the_first_face_of_each_class(
         assert r['correct'] == (r['pred'] == r['true'])
     correct = sum(r['correct'] for r in rows)
     assert f'{correct}/7 faces read correctly by kent_r18_tiny' in printed
+
 
 def test_name_conflict_is_an_error(published, temp_index, tmp_path):
     from mmpretrain.apis import ModelHub
@@ -228,7 +228,8 @@ def shipped_index(published, tmp_path_factory):
     entry = (root / 'entry.yml').read_text()
     (root / 'configs' / 'metafile.yml').write_text(
         'Collections:\n  - Name: KENT\nModels:\n' + entry)
-    (root / 'model-index.yml').write_text('Import:\n  - configs/metafile.yml\n')
+    (root / 'model-index.yml').write_text(
+        'Import:\n  - configs/metafile.yml\n')
     names = register_kent_model_index(str(root / 'model-index.yml'))
     assert names == ['kent_r18_half']
     return dict(root=root, file=files[0], entry=entry)

@@ -70,8 +70,9 @@ METRICS = dict(top1='accuracy/top1', mean_class_acc='class_acc/mean',
 #: Model-zoo name and config of each (schedule, variant) that publishes.
 ZOO = {
     'standard': {
-        'baseline': ('baseline_resnet18_fer2013-48px',
-                     'configs/benchmarks/baseline_resnet18_fer2013_standard.py'),
+        'baseline': (
+            'baseline_resnet18_fer2013-48px',
+            'configs/benchmarks/baseline_resnet18_fer2013_standard.py'),
         'kent-minilm': (
             'kent_resnet18_fer2013-48px-minilm',
             'configs/benchmarks/kent_resnet18_fer2013_standard_minilm.py'),
@@ -249,7 +250,8 @@ def summary_table(rows):
             return '-'
         if len(values) == 1:
             return f'{values[0]:.2f}'
-        return f'{statistics.mean(values):.2f} ± {statistics.stdev(values):.2f}'
+        return (f'{statistics.mean(values):.2f} ± '
+                f'{statistics.stdev(values):.2f}')
 
     lines = [
         '| variant | seeds | PrivateTest top-1 (%) | mean class acc. (%) | '

@@ -113,7 +113,7 @@ def train(chk, config: str, work_dir: str, opts: List[str], deadline: float,
 
 
 def run_test(chk, config: str, ckpt: str, work_dir: str, opts: List[str],
-         deadline: float) -> dict:
+             deadline: float) -> dict:
     """``tools/test.py`` on ``ckpt``: top-1 and mean class accuracy."""
     out = osp.join(work_dir, 'test_metrics.json')
     chk.run(chk.py('tools/test.py', config, ckpt, '--work-dir',

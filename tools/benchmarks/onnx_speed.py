@@ -31,7 +31,6 @@ from timing import (build_model, compare, new_report, paired,
                     random_text_file, write_report)
 
 
-
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     add = p.add_argument

@@ -1,5 +1,6 @@
 from .self_contrast_loss import SelfContrastLoss
 from .transform_loss import EmotionalToNeutralLoss
-from . import ccc_loss, triplet_loss  # noqa: F401  DeepFEVER: CCCLoss, FECTripletLoss
+# DeepFEVER: CCCLoss, FECTripletLoss
+from . import ccc_loss, triplet_loss  # noqa: F401
 
 __all__ = ['EmotionalToNeutralLoss', 'SelfContrastLoss']

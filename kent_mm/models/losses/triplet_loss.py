@@ -140,5 +140,3 @@ def triplet_correct(embeds: torch.Tensor, answers: torch.Tensor,
     """
     d12, d13, d23 = triplet_distances(embeds, answers, normalize)
     return (d12 < d13) & (d12 < d23)
-
-

@@ -14,7 +14,8 @@ CHECKED_FIELDS = ('model_name', 'pretrained', 'class_names', 'prompts')
 
 def save_text_cache(path: str, features: torch.Tensor,
                     meta: Dict[str, Any]) -> None:
-    """Write raw ``features`` ``(C, D)`` and ``meta`` atomically to ``path``."""
+    """Write raw ``features`` ``(C, D)`` and ``meta`` atomically to
+    ``path``."""
     atomic_torch_save(
         dict(version=CACHE_VERSION, features=features.float().cpu(),
              meta=dict(meta)), path)
@@ -68,8 +69,8 @@ def check_text_cache(path: str, meta: Dict[str, Any],
             raise ValueError(
                 f'Text-feature file {path} does not match the config: field '
                 f'"{field}" is {have!r} in the file but {want!r} in the '
-                'config. Rebuild it with tools/build_text_embeddings.py or fix '
-                'the config.')
+                'config. Rebuild it with tools/build_text_embeddings.py or '
+                'fix the config.')
 
 
 def _to_lists(x: Any) -> Any:

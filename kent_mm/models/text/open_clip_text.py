@@ -70,8 +70,8 @@ class OpenCLIPTextEmbeddings(BaseTextEmbeddings):
             raise ValueError(
                 'OpenCLIPTextEmbeddings: `pretrained` is None, which would '
                 'give random text features without language knowledge. Set '
-                '`pretrained` to an open_clip tag or a local checkpoint, use a '
-                'cache file made by tools/build_text_embeddings.py, or set '
+                '`pretrained` to an open_clip tag or a local checkpoint, use '
+                'a cache file made by tools/build_text_embeddings.py, or set '
                 '`allow_random_init=True` for tests/offline smoke runs.')
         if weights_file is not None and pretrained is None:
             raise ValueError('OpenCLIPTextEmbeddings: `weights_file` is a '

@@ -52,7 +52,8 @@ class PrecomputedTextEmbeddings(BaseTextEmbeddings):
         if self.check_prompts:
             expected['prompts'] = self.prompts(class_names)
         check_text_cache(self.file, meta, expected)
-        if meta.get('pretrained') is None and meta.get('source') == 'open_clip':
+        if (meta.get('pretrained') is None
+                and meta.get('source') == 'open_clip'):
             print_log(f'!!! {self.file} was made by a randomly initialised '
                       'text tower: it carries no language knowledge.',
                       logger='current', level=30)

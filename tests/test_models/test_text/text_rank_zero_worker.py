@@ -49,7 +49,7 @@ def main(out: str) -> None:
                              text_embeddings=text))
     head.init_weights()
     torch.save(dict(text_feats=head.text_feats, text_embeds=head.text_embeds),
-                osp.join(out, f'rank{rank}.pth'))
+               osp.join(out, f'rank{rank}.pth'))
 
     # A cache made with other prompts: rank 0 refuses it.
     other = MODELS.build(dict(text, templates=['a {} face.']))
