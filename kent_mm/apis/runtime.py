@@ -21,6 +21,7 @@ On every machine, ``train`` with ``--cfg-options ...num_workers=0`` gets
 ``--no-persistent-workers`` (the DataLoader refuses persistent workers
 without workers; MMPretrain's script turns them on by default).
 """
+import gc
 import os.path as osp
 import re
 import runpy
@@ -102,6 +103,11 @@ def run_mmpretrain_tool(tool: str, args: Sequence[str]) -> None:
     # exit, where gloo's threads can abort a finished run ("terminate called
     # without an active exception", SIGABRT: dist_train.sh fails).
     if dist.is_initialized():
+        # The finished runner (hooks and runner refer to each other) holds
+        # the DDP reducer and its work on the group until a garbage
+        # collection; collected at interpreter exit, gloo's threads can
+        # abort the process. Free it while the group is still alive.
+        gc.collect()
         # Every rank reaches this point before any tears its pairs down: a
         # rank that leaves first closes connections the others still use.
         if dist.get_world_size() > 1:
