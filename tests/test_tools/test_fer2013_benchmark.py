@@ -15,14 +15,14 @@ def test_fer2013_benchmark_runs_baseline_and_kent(tmp_path):
     check(run_tool(
         ['tools/benchmarks/fer2013_benchmark.py',
          '--data-root', root, '--work-dir', work,
-         '--variants', 'kent-clip-random',
+         '--variants', 'baseline', 'kent-clip-random',
          '--cfg-options', 'train_cfg.max_epochs=1', 'train_cfg.val_begin=1',
          'train_dataloader.batch_size=4', 'train_dataloader.num_workers=0',
          'val_dataloader.num_workers=0', 'test_dataloader.num_workers=0',
          'model.backbone.depth=18'], timeout=900))
     results = json.loads(
         (work / 'results_standard.json').read_text())['results']
-    assert [r['variant'] for r in results] == ['kent-clip-random']
+    assert [r['variant'] for r in results] == ['baseline', 'kent-clip-random']
     for r in results:
         assert 0 <= r['top1'] <= 100 and 0 <= r['mean_class_acc'] <= 100
     table = (work / 'results_standard.md').read_text()
