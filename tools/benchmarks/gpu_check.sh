@@ -5,7 +5,7 @@
 # Usage: bash tools/benchmarks/gpu_check.sh OUT_DIR [FER2013_DIR_OR_TAR_GZ] [gpu_check.py options]
 #   GPU_CHECK_MINUTES  whole limit, install included (default 9)
 #   PYTHON             interpreter (default python3)
-# Writes OUT_DIR/gpu_check.{json,md}, OUT_DIR/work/ (logs), pip_install.log,
+# Writes OUT_DIR/gpu_check.{json,md}, the logs under OUT_DIR/work, pip_install.log,
 # nvidia-smi.txt, pip_freeze.txt. If CUDA is not usable with the torch wheel
 # that pip chose (gpu_check.py exits with 3 and writes torch_fix.txt: installs
 # of wheels built for the driver's CUDA, best first), they are tried in turn
