@@ -17,6 +17,13 @@ from kent_testing import (check, run_tool, run_train, write_text_file,
                           write_tiny_config)
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        '--runslow', action='store_true',
+        help='also run the tests marked slow (the end-to-end rehearsal of '
+        'tools/benchmarks/gpu_check.py on the CPU, about 2 minutes)')
+
+
 def pytest_configure(config):
     if os.environ.get('PYTEST_XDIST_WORKER'):
         # One thread per worker (and per tool it starts): the workers
@@ -27,7 +34,7 @@ def pytest_configure(config):
         torch.set_num_threads(1)
 
 
-def pytest_collection_modifyitems(items):
+def pytest_collection_modifyitems(config, items):
     """Long tests first, spread over the workers.
 
     ``@pytest.mark.runtime(seconds)`` marks a test that runs tools for many
@@ -37,11 +44,19 @@ def pytest_collection_modifyitems(items):
     longest first (each to the least loaded worker) and put at the block
     starts, where nothing steals them and no worker ends on one of them.
     """
+    skipped = set()
+    if not config.getoption('--runslow'):
+        skip = pytest.mark.skip(reason='slow: run with --runslow')
+        for item in items:
+            if item.get_closest_marker('slow'):
+                item.add_marker(skip)
+                skipped.add(item.nodeid)
     # Collection happens in the workers, which xdist tells their number.
     workers = int(os.environ.get('PYTEST_XDIST_WORKER_COUNT', 1))
     long, short = [], []
     for item in items:
-        mark = item.get_closest_marker('runtime')
+        mark = (item.get_closest_marker('runtime')
+                if item.nodeid not in skipped else None)
         (long if mark else short).append((mark.args[0] if mark else 0, item))
     blocks, load = [[] for _ in range(workers)], [0.] * workers
     for seconds, item in sorted(long, key=lambda x: -x[0]):

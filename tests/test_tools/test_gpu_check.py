@@ -57,6 +57,7 @@ def _numbers(x):
         yield x
 
 
+@pytest.mark.slow  # a third of the suite's CPU time: CI runs it
 @pytest.mark.runtime(120)
 def test_tiny_runs_every_item_and_each_passes(tmp_path):
     # FER2013 as a .tar.gz archive in the official folder layout.

@@ -18,11 +18,12 @@ WORKER = osp.join(osp.dirname(osp.abspath(__file__)),
 
 
 @pytest.fixture(scope='module')
-def two_ranks(tmp_path_factory):
-    out = tmp_path_factory.mktemp('rank_zero_text')
-    check(run_tool(['-m', 'torch.distributed.run', '--nproc_per_node', 2,
-                    '--master_port', free_port(), WORKER, out]))
-    return out
+def two_ranks(shared):
+    """The folder of one 2-process run (once per test run: the xdist
+    workers share it)."""
+    return shared('rank_zero_text', lambda out: check(run_tool(
+        ['-m', 'torch.distributed.run', '--nproc_per_node', 2,
+         '--master_port', free_port(), WORKER, out])))
 
 
 @pytest.mark.runtime(12)
