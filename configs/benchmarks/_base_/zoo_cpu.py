@@ -1,7 +1,8 @@
 # FER2013 model-zoo CPU schedule: the `standard` one (SGD Nesterov lr 0.1,
 # wd 5e-4, batch 64, one warm-up epoch then cosine, bfloat16 autocast +
 # channels-last) for 40 epochs, with an exponential moving average of the
-# weights (MMEngine's EMAHook: validation, the saved `state_dict` and so the
+# weights (MMEngine's EMAHook as TTAEMAHook, which also serves `--tta`:
+# validation, the saved `state_dict` and so the
 # published model use the averaged weights; time constant 1,000 iterations,
 # about 2 epochs). Model selection on PublicTest, reported on PrivateTest.
 _base_ = ['./standard_cpu.py']
@@ -15,7 +16,7 @@ param_scheduler = [
 train_cfg = dict(max_epochs=max_epochs, val_begin=max_epochs // 2)
 custom_hooks = [
     *_base_.custom_hooks,
-    dict(type='EMAHook', momentum=1e-3, update_buffers=True,
+    dict(type='TTAEMAHook', momentum=1e-3, update_buffers=True,
          priority='ABOVE_NORMAL'),
 ]
 
