@@ -74,7 +74,7 @@ def register_shipped_weights(index_file: str,
     for uri, sha in hashes.items():
         _SHIPPED[uri] = (uri_to_path(uri, index_file), sha)
     CheckpointLoader.register_scheme(
-        prefixes=SCHEME, loader=load_shipped_weights, force=True)
+        prefixes=SCHEME, loader=load_from_kent_mm, force=True)
 
 
 def shipped_file(uri: str, check: bool = True) -> str:
@@ -112,8 +112,9 @@ def shipped_file(uri: str, check: bool = True) -> str:
     return path
 
 
-def load_shipped_weights(filename: str, map_location=None) -> dict:
-    """MMEngine checkpoint loader of the ``kent_mm://`` scheme.
+def load_from_kent_mm(filename: str, map_location=None) -> dict:
+    """MMEngine checkpoint loader of the ``kent_mm://`` scheme (MMEngine logs
+    the name after ``load_from_``: "Loads checkpoint by kent_mm backend").
 
     Release files hold only tensors and plain Python objects, so torch's
     default ``weights_only=True`` loads them without any allow-list.

@@ -7,8 +7,8 @@ class and its score per face.
 
 Example::
 
-    python tools/benchmarks/zoo_check.py baseline_resnet18_fer2013-48px \\
-        release/baseline_resnet18_fer2013-48px_20261202-8cb28207.pth \\
+    python tools/benchmarks/zoo_check.py kent_resnet18_fer2013-112px-minilm \\
+        weights/kent_resnet18_fer2013-112px-minilm_20261206-31e8c3bd.pth \\
         --data-root data/fer2013
 """
 import argparse

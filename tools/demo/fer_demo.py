@@ -14,8 +14,8 @@ per face, all class probabilities).
 Examples::
 
     python tools/demo/fer_demo.py photo.jpg          # best shipped model
-    python tools/demo/fer_demo.py photos/ kent_resnet18_fer2013-48px-minilm \\
-        --checkpoint kent_resnet18_fer2013-48px-minilm_20261202-3b7f7227.pth
+    python tools/demo/fer_demo.py photos/ kent_resnet18_fer2013-112px-minilm \\
+        --checkpoint my_finetuned.pth
     python tools/demo/fer_demo.py clip.mp4 configs/kent_resnet18_rafdb.py \\
         --checkpoint epoch_50.pth --out-dir demo_out
 

@@ -10,8 +10,8 @@ detect -> align -> classify path as ``tools/demo/fer_demo.py``.
 Examples::
 
     python tools/demo/web_demo.py                 # the best shipped model
-    python tools/demo/web_demo.py --model kent_resnet18_fer2013-48px-minilm \\
-        --checkpoint kent_resnet18_fer2013-48px-minilm_20261202-3b7f7227.pth
+    python tools/demo/web_demo.py --model kent_resnet18_fer2013-112px-minilm \\
+        --checkpoint my_finetuned.pth
     python tools/demo/web_demo.py --model configs/kent_resnet18_rafdb.py \\
         --checkpoint epoch_50.pth --port 8000
 
