@@ -138,6 +138,13 @@ class KENTHead(ClsHead):
             parallel anchors (a random text tower, pairwise cosines 0.9-0.99).
             L_t is unaffected (differences of raw features). Check a text
             source with ``tools/analysis_tools/text_anchor_stats.py``.
+        temperature (float): Calibration temperature T of a trained model:
+            outside training (``model.eval()``: validation, test, inference,
+            export) the logits are divided by T, post-hoc temperature
+            scaling (Guo et al., 2017) fitted on validation predictions with
+            ``tools/analysis_tools/calibrate_temperature.py``. The losses
+            never use it, and T > 0 does not change any prediction, only
+            the scores. Defaults to 1 (none).
         loss (dict): L_s config (``loss_weight`` = λs).
         loss_transform (dict, optional): L_t config (λt); None disables.
         loss_contrast (dict, optional): L_c config (λc); None disables.
@@ -155,6 +162,7 @@ class KENTHead(ClsHead):
                  logit_scale: float = 100.,
                  learn_scale: bool = False,
                  center_text: bool = False,
+                 temperature: float = 1.,
                  loss: dict = dict(type='CrossEntropyLoss', loss_weight=1.0),
                  loss_transform: Optional[dict] = dict(
                      type='EmotionalToNeutralLoss', loss_weight=1.0),
@@ -181,6 +189,9 @@ class KENTHead(ClsHead):
                 'KENTHead: `model.head.learn_scale=True` learns the scale '
                 f'in (0, {MAX_LOGIT_SCALE:g}], but `model.head.logit_scale`='
                 f'{logit_scale}.')
+        if not temperature > 0.:
+            raise ValueError('KENTHead: `model.head.temperature` must be '
+                             f'positive, got {temperature}.')
         if center_text and num_classes < 2:
             raise ValueError('KENTHead: `model.head.center_text=True` needs '
                              f'at least 2 classes, got {num_classes}.')
@@ -193,6 +204,7 @@ class KENTHead(ClsHead):
         self.log_scale = (nn.Parameter(torch.tensor(math.log(logit_scale)))
                           if learn_scale else None)
         self.center_text = bool(center_text)
+        self.temperature = float(temperature)
         self.text_cfg = dict(text_embeddings)
         self.loss_transform = (MODELS.build(loss_transform)
                                if loss_transform is not None else None)
@@ -268,7 +280,16 @@ class KENTHead(ClsHead):
         return feats[-1]
 
     def forward(self, feats: Tuple[torch.Tensor]) -> torch.Tensor:
-        """Cosine logits ``(N, num_classes)``, float32."""
+        """Cosine logits ``(N, num_classes)``, float32; divided by
+        ``temperature`` outside training."""
+        logits = self.cosine_logits(feats)
+        if not self.training and self.temperature != 1.:
+            logits = logits / self.temperature
+        return logits
+
+    def cosine_logits(self, feats: Tuple[torch.Tensor]) -> torch.Tensor:
+        """``scale · cos(v, t_c)`` ``(N, num_classes)``, float32, without
+        the calibration temperature (what the losses use)."""
         v = self.pre_logits(feats)
         with torch.autocast(v.device.type, enabled=False):
             v = _upcast(v)
@@ -331,7 +352,7 @@ class KENTHead(ClsHead):
             # step past the cap never leaves it without a gradient.
             with torch.no_grad():
                 self.log_scale.clamp_(max=math.log(MAX_LOGIT_SCALE))
-        cls_score = self(feats)
+        cls_score = self.cosine_logits(feats)
         target = torch.cat([s.gt_label for s in data_samples])
         losses = dict()
         with torch.autocast(cls_score.device.type, enabled=False):

@@ -247,6 +247,38 @@ def test_config_errors_name_the_field(text_file):
         head.init_weights()
 
 
+def test_temperature_scales_eval_logits_but_never_the_losses(text_file):
+    """Post-hoc calibration: the scores of a calibrated head are
+    ``softmax(logits / T)`` outside training, with the same predictions,
+    while training and ``loss()`` (in any mode) use the plain logits."""
+    torch.manual_seed(0)
+    v = torch.randn(6, 3)
+    n = torch.randn(6, 3)
+    labels = [0, 1, 2, 0, 1, 0]
+    plain = make_head(text_file).eval()
+    calibrated = make_head(text_file, temperature=0.5).eval()
+    torch.testing.assert_close(calibrated((v, )), plain((v, )) / 0.5)
+    preds = calibrated.predict((v, ), samples(labels))
+    ref = plain.predict((v, ), samples(labels))
+    torch.testing.assert_close(
+        torch.stack([p.pred_score for p in preds]),
+        (plain((v, )) / 0.5).softmax(-1))
+    assert [int(p.pred_label) for p in preds] == \
+        [int(p.pred_label) for p in ref]
+    for mode in (True, False):
+        calibrated.train(mode)
+        plain.train(mode)
+        a = calibrated.loss((n, v), samples(labels))
+        b = plain.loss((n, v), samples(labels))
+        assert a.keys() == b.keys()
+        for key in a:
+            torch.testing.assert_close(a[key], b[key])
+    calibrated.train()
+    torch.testing.assert_close(calibrated((v, )), plain((v, )))
+    with pytest.raises(ValueError, match='model.head.temperature'):
+        make_head(text_file, temperature=0.)
+
+
 def test_soft_labels_from_mixup_are_rejected(text_file):
     head = make_head(text_file)
     sample = DataSample().set_gt_label(0).set_gt_score(torch.tensor(
