@@ -7,6 +7,7 @@ import os
 import os.path as osp
 import pickle
 import re
+import runpy
 import subprocess
 import sys
 
@@ -14,7 +15,7 @@ import pytest
 import torch
 
 from fer_fixtures import write_fer2013_folders
-from kent_testing import RAFDB_CLASSES, check, run_script, run_tool
+from kent_testing import REPO, RAFDB_CLASSES, check, run_script, run_tool
 
 from kent_mm.utils import checkpoint_safe_globals
 
@@ -85,6 +86,19 @@ def test_metafile_entry_printed(published):
     assert f'Weights: https://example.org/kent/{base}' in entry
     params = int(re.search(r'Parameters: (\d+)', entry).group(1))
     assert 11_000_000 < params < 13_000_000  # ResNet-18 + E2N neck
+    assert '    In Collection: KENT\n' in entry
+
+
+def test_a_linear_head_model_goes_to_the_baselines_collection():
+    from mmengine.config import Config
+    publish = runpy.run_path(osp.join(REPO, 'tools', PUBLISH))
+    for config, collection in (
+            ('configs/benchmarks/baseline_resnet18_fer2013_zoo.py',
+             'Linear-head baselines'),
+            ('configs/benchmarks/kent_resnet18_fer2013_zoo_minilm.py',
+             'KENT')):
+        cfg = Config.fromfile(osp.join(REPO, config))
+        assert publish['collection_of'](cfg) == collection
 
 
 @pytest.fixture(scope='module')

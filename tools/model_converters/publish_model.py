@@ -239,6 +239,14 @@ def count_parameters(state_dict: Dict[str, torch.Tensor],
     return int(sum(v.numel() for k, v in state_dict.items() if k in names))
 
 
+def collection_of(cfg) -> str:
+    """The metafile collection of a config's model: ``KENT`` for a
+    ``KENTHead``, ``Linear-head baselines`` for any other head."""
+    head = (cfg.get('model') or {}).get('head') or {}
+    return 'KENT' if head.get('type') == 'KENTHead' else \
+        'Linear-head baselines'
+
+
 def metafile_entry(final_file: str,
                    config: str,
                    name: Optional[str] = None,
@@ -274,7 +282,7 @@ def metafile_entry(final_file: str,
         cfg_meta['Batch Size'] = cfg.train_dataloader.batch_size
     lines = [
         f'  - Name: {name}',
-        '    In Collection: KENT',
+        f'    In Collection: {collection_of(cfg)}',
         '    Metadata:',
     ]
     if dataset:
